@@ -1,0 +1,76 @@
+/**
+ * The data handed from one pipeline stage to the next. Times are seconds.
+ * "Global" times are relative to the start of the whole recording; "local"
+ * times are relative to the start of one segment's audio.
+ */
+
+/** One recognised word. `speaker` is a label; whose labels (local or global) depends on the hand-off. */
+export interface Word {
+  word: string;
+  start: number;
+  end: number;
+  speaker?: string;
+}
+
+/** A stretch of text with times, as a provider's `segments[]` or a text-only answer. */
+export interface TextSpan {
+  start: number;
+  end: number;
+  text: string;
+  speaker?: string;
+}
+
+/**
+ * One planned piece of the recording. The segment's audio covers [start, end);
+ * it "owns" [ownStart, ownEnd): the words whose start falls there are taken from
+ * this segment, so the overlap on each side only gives the provider context.
+ */
+export interface CutSegment {
+  index: number;
+  start: number;
+  end: number;
+  ownStart: number;
+  ownEnd: number;
+}
+
+/** What the transcriber stores for one segment, in segment-local time. */
+export interface SegmentResult {
+  jobId: string;
+  index: number;
+  segment: CutSegment;
+  language?: string;
+  text: string;
+  /** null when the model returns text only (no word timestamps). */
+  words: Word[] | null;
+  spans: TextSpan[];
+  /** Distinct local speaker labels the provider used, if it diarized. */
+  speakers: string[];
+}
+
+/** The stitched transcript: our `verbose_json` output. */
+export interface Transcript {
+  text: string;
+  language: string | null;
+  duration: number;
+  words: TranscriptWord[];
+  segments: TranscriptSegment[];
+  speakers: string[];
+}
+
+export interface TranscriptWord {
+  word: string;
+  start: number;
+  end: number;
+  speaker_id: string | null;
+}
+
+export interface TranscriptSegment {
+  id: number;
+  start: number;
+  end: number;
+  text: string;
+  speaker_id: string | null;
+}
+
+export type OutputFormat = "json" | "verbose_json" | "text" | "srt" | "vtt";
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ["json", "verbose_json", "text", "srt", "vtt"];

@@ -1,0 +1,161 @@
+/**
+ * The one definition of the pipeline's resources and of which event reaches
+ * which handler. The CDK stack (infra/) and the local stack (local/) both read
+ * it, so what runs on a laptop is what deploys.
+ */
+
+export type BucketId = "input" | "work" | "output";
+export type QueueId = "segments" | "stitch";
+export type FunctionId = "chunker" | "transcriber" | "stitcher" | "deadLetter";
+
+export interface BucketSpec {
+  /** Logical name; the local stack uses it as the bucket name, CDK lets AWS name it. */
+  name: string;
+  /** Days after which objects expire (work files are only needed while a job runs). */
+  expireDays?: number;
+}
+
+export interface QueueSpec {
+  name: string;
+  /** Seconds; at least 6x the consuming function's timeout (AWS guidance for SQS event sources). */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message is moved to the dead-letter queue. */
+  maxReceiveCount: number;
+  deadLetterQueueName: string;
+}
+
+export type Trigger =
+  | { kind: "s3"; bucket: BucketId; suffixes: readonly string[] }
+  | { kind: "sqs"; queue: QueueId; batchSize: number; maxConcurrency: number }
+  | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; batchSize: number };
+
+export interface FunctionSpec {
+  /** Folder under functions/ holding handler.ts. */
+  entry: string;
+  trigger: Trigger;
+  timeoutSeconds: number;
+  memoryMb: number;
+  ephemeralStorageMb: number;
+  needsFfmpeg: boolean;
+  /** What it touches, so CDK grants exactly this and nothing else. */
+  access: {
+    read: readonly BucketId[];
+    write: readonly BucketId[];
+    send: readonly QueueId[];
+    table: "none" | "read" | "readWrite";
+    publish: boolean;
+    providerSecret: boolean;
+  };
+}
+
+/** Audio and video extensions the input bucket accepts as jobs. */
+export const MEDIA_SUFFIXES = [
+  ".wav", ".mp3", ".m4a", ".mp4", ".webm", ".flac", ".ogg", ".oga", ".opus", ".aac", ".mov", ".mkv",
+] as const;
+
+export const wiring = {
+  buckets: {
+    input: { name: "stt-input" },
+    work: { name: "stt-work", expireDays: 7 },
+    output: { name: "stt-output" },
+  } satisfies Record<BucketId, BucketSpec>,
+
+  queues: {
+    segments: {
+      name: "stt-segments",
+      visibilityTimeoutSeconds: 6 * 300,
+      maxReceiveCount: 5,
+      deadLetterQueueName: "stt-segments-dlq",
+    },
+    stitch: {
+      name: "stt-stitch",
+      visibilityTimeoutSeconds: 6 * 300,
+      maxReceiveCount: 5,
+      deadLetterQueueName: "stt-stitch-dlq",
+    },
+  } satisfies Record<QueueId, QueueSpec>,
+
+  table: {
+    name: "stt-jobs",
+    partitionKey: "pk",
+    sortKey: "sk",
+    /** Find jobs by source object: gsi1pk = SOURCE#<bucket>/<key>, gsi1sk = createdAt. */
+    sourceIndex: { name: "bySource", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
+    ttlAttribute: "expiresAt",
+  },
+
+  topic: { name: "stt-job-events" },
+
+  /** EventBridge detail-type, as Amazon Transcribe names its own job events. */
+  eventDetailType: "Transcription Job State Change",
+  eventSource: "stt.pipeline",
+
+  functions: {
+    chunker: {
+      entry: "chunker",
+      trigger: { kind: "s3", bucket: "input", suffixes: MEDIA_SUFFIXES },
+      timeoutSeconds: 900,
+      memoryMb: 2048,
+      ephemeralStorageMb: 1024,
+      needsFfmpeg: true,
+      access: { read: ["input"], write: ["work"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: false },
+    },
+    transcriber: {
+      entry: "transcriber",
+      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: 32 },
+      timeoutSeconds: 300,
+      memoryMb: 512,
+      ephemeralStorageMb: 512,
+      needsFfmpeg: false,
+      access: { read: ["work"], write: ["work"], send: ["stitch"], table: "readWrite", publish: true, providerSecret: true },
+    },
+    stitcher: {
+      entry: "stitcher",
+      trigger: { kind: "sqs", queue: "stitch", batchSize: 1, maxConcurrency: 8 },
+      timeoutSeconds: 300,
+      memoryMb: 1769,
+      ephemeralStorageMb: 512,
+      needsFfmpeg: true,
+      access: { read: ["work"], write: ["output", "work"], send: [], table: "readWrite", publish: true, providerSecret: true },
+    },
+    deadLetter: {
+      entry: "dead-letter",
+      trigger: { kind: "sqsDeadLetter", queues: ["segments", "stitch"], batchSize: 10 },
+      timeoutSeconds: 60,
+      memoryMb: 256,
+      ephemeralStorageMb: 512,
+      needsFfmpeg: false,
+      access: { read: [], write: [], send: [], table: "readWrite", publish: true, providerSecret: false },
+    },
+  } satisfies Record<FunctionId, FunctionSpec>,
+} as const;
+
+/** Environment variable names, shared by the code that sets them (CDK, local stack) and the code that reads them. */
+export const ENV = {
+  inputBucket: "STT_INPUT_BUCKET",
+  workBucket: "STT_WORK_BUCKET",
+  outputBucket: "STT_OUTPUT_BUCKET",
+  segmentsQueueUrl: "STT_SEGMENTS_QUEUE_URL",
+  stitchQueueUrl: "STT_STITCH_QUEUE_URL",
+  table: "STT_TABLE",
+  topicArn: "STT_TOPIC_ARN",
+  eventBusName: "STT_EVENT_BUS",
+  baseUrl: "STT_BASE_URL",
+  apiKey: "STT_API_KEY",
+  apiKeySecretArn: "STT_API_KEY_SECRET_ARN",
+  model: "STT_MODEL",
+  chunkSeconds: "STT_CHUNK_SECONDS",
+  overlapSeconds: "STT_OVERLAP_SECONDS",
+  ffmpegPath: "STT_FFMPEG_PATH",
+  ffprobePath: "STT_FFPROBE_PATH",
+  providerTimeoutMs: "STT_PROVIDER_TIMEOUT_MS",
+  providerMaxAttempts: "STT_PROVIDER_MAX_ATTEMPTS",
+  retentionDays: "STT_RETENTION_DAYS",
+} as const;
+
+export const DEFAULTS = {
+  baseUrl: "https://api.together.xyz/v1",
+  model: "openai/whisper-large-v3",
+  chunkSeconds: 120,
+  overlapSeconds: 4,
+} as const;
