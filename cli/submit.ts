@@ -1,0 +1,102 @@
+import { createReadStream, statSync } from "node:fs";
+import { basename } from "node:path";
+import { randomUUID } from "node:crypto";
+import { HeadObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
+import { canonicalOptions, parseJobOptions } from "../shared/domain/options.js";
+import { makeJobId } from "../shared/pipeline/job-id.js";
+import type { JobRecord } from "../shared/adapters/job-store.js";
+import type { JobEvent } from "../shared/adapters/notifier.js";
+import type { OutputFormat } from "../shared/domain/types.js";
+import { OUTPUT_FILES } from "../shared/pipeline/stitch-job.js";
+import type { StackSession } from "./stack-session.js";
+
+/** Uploads a file with its options as S3 user metadata, exactly as a user dropping it by hand would. */
+export async function uploadRecording(
+  session: StackSession,
+  path: string,
+  metadata: Record<string, string>,
+  defaults: { chunkSeconds: number; overlapSeconds: number },
+  model: string,
+): Promise<{ jobId: string; key: string }> {
+  const key = `uploads/${new Date().toISOString().slice(0, 10)}/${randomUUID().slice(0, 8)}/${basename(path)}`;
+  const bucket = session.resources.buckets.input;
+  // Multipart for big files: fauxqs (like S3) refuses single requests over a size limit.
+  await new Upload({
+    client: session.clients.s3,
+    params: { Bucket: bucket, Key: key, Body: statSync(path).size ? createReadStream(path) : "", Metadata: metadata },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 2,
+  }).done();
+  const head = await session.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  // The same derivation the chunker uses, so the CLI can follow the job before it exists.
+  const parsed = parseJobOptions(head.Metadata ?? {}, defaults, model);
+  const canonical = parsed.ok ? canonicalOptions(parsed.options) : JSON.stringify(Object.entries(head.Metadata ?? {}).sort());
+  const jobId = makeJobId({ bucket, key, versionId: head.VersionId, etag: head.ETag }, canonical);
+  return { jobId, key };
+}
+
+/** A private queue subscribed to the job topic: how the CLI hears that a job ended, as any subscriber would. */
+export async function subscribeToJobEvents(session: StackSession) {
+  const { sqs, sns } = session.clients;
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `stt-cli-${randomUUID().slice(0, 8)}` }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  const sub = await sns.send(
+    new SubscribeCommand({
+      TopicArn: session.resources.topicArn,
+      Protocol: "sqs",
+      Endpoint: attrs.Attributes!.QueueArn!,
+      Attributes: { RawMessageDelivery: "true" },
+    }),
+  );
+  return {
+    async next(waitSeconds: number): Promise<JobEvent[]> {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 10 }));
+      const messages = out.Messages ?? [];
+      if (messages.length) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+        );
+      }
+      return messages.map((m) => JSON.parse(m.Body ?? "{}") as JobEvent);
+    },
+    async close() {
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn: sub.SubscriptionArn })).catch(() => undefined);
+      await sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined);
+    },
+  };
+}
+
+export interface WaitOptions {
+  onProgress?: (job: JobRecord) => void;
+  timeoutMs?: number;
+}
+
+/** Waits for the job's notification, showing progress from its record meanwhile. */
+export async function waitForJob(
+  session: StackSession,
+  events: Awaited<ReturnType<typeof subscribeToJobEvents>>,
+  jobId: string,
+  options: WaitOptions = {},
+): Promise<{ event: JobEvent; job: JobRecord }> {
+  const deadline = Date.now() + (options.timeoutMs ?? 6 * 3600_000);
+  while (Date.now() < deadline) {
+    for (const event of await events.next(1)) {
+      if (event.jobId === jobId) {
+        const job = await session.jobs.get(jobId);
+        if (job) return { event, job };
+      }
+    }
+    const job = await session.jobs.get(jobId);
+    if (job) options.onProgress?.(job);
+  }
+  throw new Error(`timed out waiting for job ${jobId}`);
+}
+
+export async function readOutput(session: StackSession, job: JobRecord, format: OutputFormat): Promise<string> {
+  const key = job.outputs?.[format] ?? `jobs/${job.jobId}/${OUTPUT_FILES[format].file}`;
+  const out = await session.clients.s3.send(new GetObjectCommand({ Bucket: session.resources.buckets.output, Key: key }));
+  return out.Body!.transformToString();
+}

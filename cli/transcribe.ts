@@ -1,0 +1,92 @@
+import { DEFAULTS } from "../shared/wiring.js";
+import type { OutputFormat } from "../shared/domain/types.js";
+import type { JobRecord } from "../shared/adapters/job-store.js";
+import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
+import { openSession, startEmbeddedStack } from "./stack-session.js";
+import { readOutput, subscribeToJobEvents, uploadRecording, waitForJob } from "./submit.js";
+
+export interface TranscribeFlags {
+  language?: string;
+  prompt?: string;
+  temperature?: string;
+  model?: string;
+  translate?: boolean;
+  "no-diarize"?: boolean;
+  "min-speakers"?: string;
+  "max-speakers"?: string;
+  "chunk-seconds"?: string;
+  "overlap-seconds"?: string;
+}
+
+/**
+ * CLI flags become S3 user metadata, the same keys a user sets on a file
+ * dropped by hand, so both paths validate options in one place (the chunker).
+ */
+export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  const set = (key: string, value: string | undefined) => {
+    if (value !== undefined) metadata[key] = value;
+  };
+  set("language", flags.language);
+  // S3 metadata is ASCII: a prompt travels URI-encoded.
+  set("prompt", flags.prompt === undefined ? undefined : encodeURIComponent(flags.prompt));
+  set("temperature", flags.temperature);
+  set("model", flags.model);
+  if (flags.translate) metadata.task = "translate";
+  if (flags["no-diarize"]) metadata.diarize = "false";
+  set("min-speakers", flags["min-speakers"]);
+  set("max-speakers", flags["max-speakers"]);
+  set("chunk-seconds", flags["chunk-seconds"]);
+  set("overlap-seconds", flags["overlap-seconds"]);
+  return metadata;
+}
+
+export interface TranscribeRun {
+  file: string;
+  format: OutputFormat;
+  flags: TranscribeFlags;
+  provider: { baseUrl: string; apiKey: string; model: string };
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** The main job: file in, transcript out, through the whole pipeline on the local stack. */
+export async function transcribeFile(run: TranscribeRun): Promise<{ code: number; job?: JobRecord }> {
+  const defaults = { chunkSeconds: DEFAULTS.chunkSeconds, overlapSeconds: DEFAULTS.overlapSeconds };
+  const session = await openSession(() => startEmbeddedStack({ provider: run.provider }));
+  const events = await subscribeToJobEvents(session);
+  try {
+    const { jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags), defaults, run.provider.model);
+    run.err.write(`job ${jobId}\n`);
+    let shown = "";
+    const { event, job } = await waitForJob(session, events, jobId, {
+      onProgress: (j) => {
+        const line = j.segmentCount === undefined ? `chunking...` : `segments ${j.doneSegments?.size ?? 0}/${j.segmentCount}`;
+        if (line === shown) return;
+        shown = line;
+        run.err.write(run.err.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
+      },
+    });
+    if (run.err.isTTY) run.err.write("\r\x1b[K");
+    if (event.status === "FAILED") {
+      run.err.write(`job ${jobId} FAILED: ${job.error ?? event.error ?? "unknown reason"}\n`);
+      return { code: 1, job };
+    }
+    run.err.write(`job ${jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words\n`);
+    run.out.write(await readOutput(session, job, run.format));
+    return { code: 0, job };
+  } finally {
+    await events.close();
+    await session.close();
+  }
+}
+
+export async function runTranscribe(file: string, format: OutputFormat, flags: TranscribeFlags): Promise<number> {
+  const provider = providerFromEnv();
+  if (!provider) {
+    process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
+    return 2;
+  }
+  const { code } = await transcribeFile({ file, format, flags, provider, out: process.stdout, err: process.stderr });
+  return code;
+}

@@ -1,0 +1,46 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DEFAULTS } from "../shared/wiring.js";
+import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
+import { findRunningStack, removeStackFile, startEmbeddedStack, writeStackFile } from "./stack-session.js";
+
+/** `stt up`: the local stack in the foreground, for dropping files and querying by hand with the AWS CLI. */
+export async function runUp(ports: { awsPort: number; dynamodbPort: number }): Promise<number> {
+  const provider = providerFromEnv();
+  if (!provider) {
+    process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
+    return 2;
+  }
+  const running = await findRunningStack();
+  if (running) {
+    process.stderr.write(`a local stack is already running (pid ${running.pid}) at ${running.awsEndpoint}\n`);
+    return 1;
+  }
+  const stack = await startEmbeddedStack({
+    provider,
+    awsPort: ports.awsPort,
+    dynamodbPort: ports.dynamodbPort,
+    log: new Logger({ serviceName: "stt-local", logLevel: (process.env.STT_LOG_LEVEL as "INFO") ?? "WARN" }),
+  });
+  const { emulators, resources } = stack;
+  writeStackFile({ pid: process.pid, awsEndpoint: emulators.awsEndpoint, dynamodbEndpoint: emulators.dynamodbEndpoint, resources });
+  const lines = [
+    `local stack running (provider ${provider.baseUrl}, model ${provider.model}, chunks ${DEFAULTS.chunkSeconds} s)`,
+    `  S3 / SQS / SNS (fauxqs): ${emulators.awsEndpoint}`,
+    `  DynamoDB (dynalite):     ${emulators.dynamodbEndpoint}`,
+    `  input bucket:  s3://${resources.buckets.input}`,
+    `  output bucket: s3://${resources.buckets.output}`,
+    `  jobs table:    ${resources.table}`,
+    `  topic:         ${resources.topicArn}`,
+    `drop a file:  aws --endpoint-url ${emulators.awsEndpoint} s3 cp meeting.mp3 s3://${resources.buckets.input}/meeting.mp3 --metadata language=en,max-speakers=4`,
+    `Ctrl-C to stop`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  process.stdout.write("stopping...\n");
+  await stack.stop();
+  removeStackFile();
+  return 0;
+}

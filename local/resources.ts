@@ -1,0 +1,89 @@
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand } from "@aws-sdk/client-sns";
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { PipelineClients } from "../shared/clients.js";
+import { wiring, type QueueId } from "../shared/wiring.js";
+
+export interface LocalResources {
+  buckets: Record<keyof typeof wiring.buckets, string>;
+  queues: Record<QueueId, { url: string; arn: string; dlqUrl: string; dlqArn: string }>;
+  table: string;
+  topicArn: string;
+}
+
+export interface LocalQueueSettings {
+  /** Local runs retry sooner than Lambda would: seconds before an unacknowledged message is seen again. */
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+/** Creates (idempotently) every resource of the wiring definition in the emulators. */
+export async function createResources(
+  clients: PipelineClients,
+  dynamo: DynamoDBClient,
+  queueSettings: LocalQueueSettings,
+): Promise<LocalResources> {
+  for (const bucket of Object.values(wiring.buckets)) {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
+  }
+  const queues = {} as LocalResources["queues"];
+  for (const [id, spec] of Object.entries(wiring.queues) as Array<[QueueId, (typeof wiring.queues)[QueueId]]>) {
+    const dlq = await createQueue(clients, spec.deadLetterQueueName, { MessageRetentionPeriod: "1209600" });
+    const queue = await createQueue(clients, spec.name, {
+      VisibilityTimeout: String(queueSettings.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(queueSettings.maxReceiveCount) }),
+    });
+    queues[id] = { url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
+  }
+  const topic = await clients.sns.send(new CreateTopicCommand({ Name: wiring.topic.name }));
+  await createTable(dynamo);
+  return {
+    buckets: { input: wiring.buckets.input.name, work: wiring.buckets.work.name, output: wiring.buckets.output.name },
+    queues,
+    table: wiring.table.name,
+    topicArn: topic.TopicArn!,
+  };
+}
+
+async function createQueue(clients: PipelineClients, name: string, attributes: Record<string, string>) {
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const attrs = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  return { url: QueueUrl!, arn: attrs.Attributes!.QueueArn! };
+}
+
+async function createTable(dynamo: DynamoDBClient): Promise<void> {
+  const { table } = wiring;
+  try {
+    await dynamo.send(new DescribeTableCommand({ TableName: table.name }));
+    return; // kept on disk from an earlier run
+  } catch (error) {
+    if ((error as Error).name !== "ResourceNotFoundException") throw error;
+  }
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table.name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: table.partitionKey, AttributeType: "S" },
+        { AttributeName: table.sortKey, AttributeType: "S" },
+        { AttributeName: table.sourceIndex.partitionKey, AttributeType: "S" },
+        { AttributeName: table.sourceIndex.sortKey, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: table.partitionKey, KeyType: "HASH" },
+        { AttributeName: table.sortKey, KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: table.sourceIndex.name,
+          KeySchema: [
+            { AttributeName: table.sourceIndex.partitionKey, KeyType: "HASH" },
+            { AttributeName: table.sourceIndex.sortKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    }),
+  );
+}

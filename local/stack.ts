@@ -1,0 +1,159 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createClients, type PipelineClients } from "../shared/clients.js";
+import type { PipelineConfig } from "../shared/config.js";
+import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
+import { createContext, type Log, type PipelineContext } from "../shared/pipeline/context.js";
+import {
+  chunkerHandler,
+  deadLetterHandler,
+  stitcherHandler,
+  transcriberHandler,
+} from "../shared/pipeline/queue-handlers.js";
+import { ProviderClient, type ProviderClientOptions } from "../shared/provider/client.js";
+import { DEFAULTS, wiring } from "../shared/wiring.js";
+import { startEmulators, type Emulators } from "./emulators.js";
+import { createResources, type LocalResources } from "./resources.js";
+import { EventRunner } from "./runner.js";
+import { recoverInterruptedJobs } from "./recover.js";
+import { restoreBucket, saveBucket } from "./output-mirror.js";
+
+export interface LocalStackOptions {
+  provider: { baseUrl: string; apiKey: string; model?: string };
+  /** dynalite's folder; jobs survive a restart there. Omitted = in memory (tests). */
+  dataDir?: string;
+  /** Where the output bucket is mirrored across restarts (with dataDir). */
+  outputsDir?: string;
+  awsPort?: number;
+  dynamodbPort?: number;
+  log?: Log;
+  chunkSeconds?: number;
+  overlapSeconds?: number;
+  /** Cap on concurrent transcriber invocations = in-flight provider requests. */
+  transcriberConcurrency?: number;
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  providerClient?: Partial<ProviderClientOptions>;
+  checkpoint?: PipelineContext["checkpoint"];
+}
+
+export interface LocalStack {
+  emulators: Emulators;
+  resources: LocalResources;
+  clients: PipelineClients;
+  config: PipelineConfig;
+  ctx: PipelineContext;
+  runner: EventRunner;
+  stop(): Promise<void>;
+}
+
+export const quietLog: Log = new Logger({ serviceName: "stt-local", logLevel: "SILENT" });
+
+/**
+ * The whole pipeline on one machine: real emulators, the resources of the
+ * wiring definition, and an event runner delivering S3 and SQS events to the
+ * same handler functions Lambda runs.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? quietLog;
+  const emulators = await startEmulators({
+    awsPort: options.awsPort,
+    dynamodbPort: options.dynamodbPort,
+    dynamodbPath: options.dataDir,
+  });
+  const endpoints = { aws: emulators.awsEndpoint, dynamodb: emulators.dynamodbEndpoint };
+  const clients = createClients(endpoints);
+  const rawDynamo = new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+  const resources = await createResources(clients, rawDynamo, {
+    visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount ?? wiring.queues.segments.maxReceiveCount,
+  });
+  const config: PipelineConfig = {
+    inputBucket: resources.buckets.input,
+    workBucket: resources.buckets.work,
+    outputBucket: resources.buckets.output,
+    segmentsQueueUrl: resources.queues.segments.url,
+    stitchQueueUrl: resources.queues.stitch.url,
+    table: resources.table,
+    topicArn: resources.topicArn,
+    provider: {
+      baseUrl: options.provider.baseUrl,
+      model: options.provider.model ?? DEFAULTS.model,
+      apiKey: async () => options.provider.apiKey,
+      timeoutMs: 60_000,
+      maxAttempts: 4,
+    },
+    defaults: {
+      chunkSeconds: options.chunkSeconds ?? DEFAULTS.chunkSeconds,
+      overlapSeconds: options.overlapSeconds ?? DEFAULTS.overlapSeconds,
+    },
+  };
+  const provider = new ProviderClient({
+    baseUrl: config.provider.baseUrl,
+    apiKey: config.provider.apiKey,
+    timeoutMs: config.provider.timeoutMs,
+    maxAttempts: config.provider.maxAttempts,
+    ...options.providerClient,
+  });
+  const ctx = createContext(config, clients, ffmpegPaths(), log, { provider, checkpoint: options.checkpoint });
+  if (options.outputsDir) await restoreBucket(clients.s3, resources.buckets.output, options.outputsDir);
+  await recoverInterruptedJobs(ctx, rawDynamo);
+
+  const runner = new EventRunner(clients, log);
+  const timeoutMs = visibilityTimeoutSeconds * 1000;
+  const fns = wiring.functions;
+  runner.addS3Source({
+    bucket: resources.buckets.input,
+    handler: chunkerHandler(ctx),
+    maxConcurrency: 2,
+    retries: 2,
+  });
+  runner.addSqsSource({
+    name: "transcriber",
+    queueUrl: resources.queues.segments.url,
+    queueArn: resources.queues.segments.arn,
+    batchSize: fns.transcriber.trigger.batchSize,
+    maxConcurrency: options.transcriberConcurrency ?? fns.transcriber.trigger.maxConcurrency,
+    handler: transcriberHandler(ctx),
+    timeoutMs,
+  });
+  runner.addSqsSource({
+    name: "stitcher",
+    queueUrl: resources.queues.stitch.url,
+    queueArn: resources.queues.stitch.arn,
+    batchSize: fns.stitcher.trigger.batchSize,
+    maxConcurrency: 2,
+    handler: stitcherHandler(ctx),
+    timeoutMs,
+  });
+  for (const queue of fns.deadLetter.trigger.queues) {
+    runner.addSqsSource({
+      name: `deadLetter:${queue}`,
+      queueUrl: resources.queues[queue].dlqUrl,
+      queueArn: resources.queues[queue].dlqArn,
+      batchSize: fns.deadLetter.trigger.batchSize,
+      maxConcurrency: 1,
+      handler: deadLetterHandler(ctx),
+      timeoutMs,
+    });
+  }
+
+  return {
+    emulators,
+    resources,
+    clients,
+    config,
+    ctx,
+    runner,
+    async stop() {
+      await runner.stop();
+      if (options.outputsDir) await saveBucket(clients.s3, resources.buckets.output, options.outputsDir);
+      await emulators.stop();
+    },
+  };
+}

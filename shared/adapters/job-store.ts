@@ -1,0 +1,324 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import type { TranscriptSegment } from "../domain/types.js";
+
+export type JobStatus = "CHUNKING" | "RUNNING" | "COMPLETED" | "FAILED";
+export const TERMINAL: readonly JobStatus[] = ["COMPLETED", "FAILED"];
+
+export interface SourceObject {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  etag?: string;
+  size?: number;
+}
+
+/** The job item: pk = JOB#<jobId>, sk = JOB. */
+export interface JobRecord {
+  jobId: string;
+  status: JobStatus;
+  source: SourceObject;
+  options: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  chunkedAt?: string;
+  completedAt?: string;
+  duration?: number;
+  segmentCount?: number;
+  /** Indexes of segments whose result is stored; a set, so a repeated ADD counts once. */
+  doneSegments?: Set<number>;
+  language?: string | null;
+  speakers?: string[];
+  wordCount?: number;
+  outputs?: Record<string, string>;
+  error?: string;
+  errorCode?: string;
+  /** The most recent retryable error, kept so a dead-lettered job can say why it failed. */
+  lastError?: string;
+  notifiedAt?: string;
+  stitchLeaseUntil?: number;
+  expiresAt?: number;
+}
+
+export interface UtteranceItem extends TranscriptSegment {
+  jobId: string;
+}
+
+const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
+/** Zero-padded milliseconds so a sort-key range query selects utterances by time. */
+export const utteranceSortKey = (start: number, id: number) =>
+  `UTT#${String(Math.round(start * 1000)).padStart(10, "0")}#${String(id).padStart(6, "0")}`;
+export const sourceIndexKey = (bucket: string, key: string) => `SOURCE#${bucket}/${key}`;
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === "ConditionalCheckFailedException")
+  );
+}
+
+/**
+ * The job table. Every write is idempotent or conditional, because each
+ * caller may run twice (at-least-once delivery) and dynalite has no
+ * transactions: state moves forward only through conditional updates.
+ */
+export class JobStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly retentionDays?: number,
+  ) {}
+
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /** Creates the job unless it exists; returns the record that is stored either way. */
+  async create(job: Pick<JobRecord, "jobId" | "source" | "options">, now: Date): Promise<{ created: boolean; job: JobRecord }> {
+    const record: JobRecord = {
+      ...job,
+      status: "CHUNKING",
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      expiresAt: this.retentionDays ? Math.floor(now.getTime() / 1000) + this.retentionDays * 86400 : undefined,
+    };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...jobKey(job.jobId),
+            ...record,
+            gsi1pk: sourceIndexKey(job.source.bucket, job.source.key),
+            gsi1sk: record.createdAt,
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return { created: true, job: record };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const existing = await this.get(job.jobId);
+      if (!existing) throw error;
+      return { created: false, job: existing };
+    }
+  }
+
+  /** Chunking finished: the segment count is known from now on. */
+  async markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET #s = :running, segmentCount = :n, #d = :d, chunkedAt = :now, updatedAt = :now",
+          ConditionExpression: "#s = :chunking OR (#s = :running AND segmentCount = :n)",
+          ExpressionAttributeNames: { "#s": "status", "#d": "duration" },
+          ExpressionAttributeValues: {
+            ":running": "RUNNING",
+            ":chunking": "CHUNKING",
+            ":n": fields.segmentCount,
+            ":d": fields.duration,
+            ":now": now.toISOString(),
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return this.get(jobId);
+      throw error;
+    }
+  }
+
+  /** Records one segment as done. ADD on a set is idempotent, so a redelivered message counts once. */
+  async addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "ADD doneSegments :seg SET updatedAt = :now",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":seg": new Set([index]), ":now": now.toISOString() },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims the right to stitch for `leaseSeconds`. A stitcher that dies loses
+   * its lease when it expires, so the job can never be stuck behind it.
+   */
+  async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET stitchLeaseUntil = :until",
+          ConditionExpression: "#s = :running AND (attribute_not_exists(stitchLeaseUntil) OR stitchLeaseUntil < :now)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": nowMs + leaseSeconds * 1000 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** RUNNING -> COMPLETED. Returns false when another writer already finished the job. */
+  async complete(
+    jobId: string,
+    fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration">>,
+    now: Date,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression:
+            "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
+          ConditionExpression: "#s = :running",
+          ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
+          ExpressionAttributeValues: {
+            ":done": "COMPLETED",
+            ":running": "RUNNING",
+            ":lang": fields.language,
+            ":speakers": fields.speakers,
+            ":wc": fields.wordCount,
+            ":outputs": fields.outputs,
+            ":d": fields.duration,
+            ":now": now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Any non-terminal state -> FAILED. Returns false when the job had already ended. */
+  async fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET #s = :failed, #e = :reason, errorCode = :code, updatedAt = :now, completedAt = :now",
+          ConditionExpression: "attribute_exists(pk) AND #s <> :failed AND #s <> :done",
+          ExpressionAttributeNames: { "#s": "status", "#e": "error" },
+          ExpressionAttributeValues: { ":failed": "FAILED", ":done": "COMPLETED", ":reason": reason, ":code": code, ":now": now.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async noteError(jobId: string, reason: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET lastError = :reason",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":reason": reason },
+      }),
+    );
+  }
+
+  async markNotified(jobId: string, now: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET notifiedAt = :now",
+        ExpressionAttributeValues: { ":now": now.toISOString() },
+      }),
+    );
+  }
+
+  /** Puts are idempotent: the same utterance always lands on the same key. */
+  async putUtterances(jobId: string, utterances: TranscriptSegment[]): Promise<void> {
+    const items = utterances.map((u) => ({
+      pk: `JOB#${jobId}`,
+      sk: utteranceSortKey(u.start, u.id),
+      jobId,
+      ...u,
+    }));
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed utterance writes");
+        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        if (pending.length) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  async utterances(jobId: string, range?: { from: number; to: number }): Promise<UtteranceItem[]> {
+    const items: UtteranceItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: range ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk AND begins_with(sk, :utt)",
+          ExpressionAttributeValues: range
+            ? { ":pk": `JOB#${jobId}`, ":a": utteranceSortKey(range.from, 0), ":b": utteranceSortKey(range.to, 999999) }
+            : { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        items.push({ jobId, id: item.id, start: item.start, end: item.end, text: item.text, speaker_id: item.speaker_id ?? null });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  async jobsForSource(bucket: string, key: string, indexName: string): Promise<JobRecord[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: indexName,
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": sourceIndexKey(bucket, key) },
+        ScanIndexForward: false,
+      }),
+    );
+    return (out.Items ?? []).map(fromItem);
+  }
+}
+
+function fromItem(item: Record<string, unknown>): JobRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest } = item;
+  const done = rest.doneSegments;
+  return {
+    ...(rest as unknown as JobRecord),
+    doneSegments: done instanceof Set ? new Set([...done].map(Number)) : undefined,
+  };
+}

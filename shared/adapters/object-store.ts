@@ -1,0 +1,45 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+
+/** Small typed helpers over S3; the keys of everything the pipeline writes are built in `keys`. */
+export const keys = {
+  segmentAudio: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.flac`,
+  segmentResult: (jobId: string, index: number) => `jobs/${jobId}/results/${pad(index)}.json`,
+  probeAudio: (jobId: string, name: string) => `jobs/${jobId}/probes/${name}.flac`,
+  output: (jobId: string, file: string) => `jobs/${jobId}/${file}`,
+};
+
+const pad = (n: number) => String(n).padStart(5, "0");
+
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!out.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
+  return out.Body.transformToByteArray();
+}
+
+export async function getJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+  const bytes = await getBytes(s3, bucket, key);
+  return JSON.parse(Buffer.from(bytes).toString("utf8")) as T;
+}
+
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: "application/json" }),
+  );
+}
+
+export async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (error as Error).name === "NotFound" || (error as Error).name === "NoSuchKey") return false;
+    throw error;
+  }
+}
+
+/** A URL ffmpeg can read with range requests, so the chunker streams the source instead of copying it to /tmp. */
+export async function presignGet(s3: S3Client, bucket: string, key: string, seconds = 3600): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
+}

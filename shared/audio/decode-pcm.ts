@@ -1,0 +1,92 @@
+import { spawn } from "node:child_process";
+import { SAMPLE_RATE } from "./ffmpeg.js";
+import { PermanentError } from "../errors.js";
+
+export interface DecodeHandle {
+  /** 16 kHz mono s16le, in the order ffmpeg produces it; iterating applies backpressure to ffmpeg. */
+  pcm: AsyncIterable<Buffer>;
+  /** Settles when ffmpeg exits: rejects with a permanent error if the stream could not be decoded. */
+  done: Promise<void>;
+  kill: () => void;
+}
+
+/**
+ * Decodes any input ffmpeg understands (a file path or an http(s) URL,
+ * read with range requests) to the pipeline's PCM format in one pass.
+ * `-xerror` is deliberately not used: a few damaged frames in a long
+ * recording should not fail it; a stream that yields nothing does.
+ */
+export function decodeToPcm(ffmpeg: string, input: string): DecodeHandle {
+  // Reconnect options only apply to network inputs: the chunker reads the source by presigned URL.
+  const reconnect = /^https?:\/\//.test(input) ? ["-reconnect", "1", "-reconnect_streamed", "1"] : [];
+  const child = spawn(
+    ffmpeg,
+    [
+      "-v", "error", "-nostdin", ...reconnect, "-i", input,
+      "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    if (stderr.length < 4000) stderr += d.toString();
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve();
+      if (signal) return reject(new Error(`ffmpeg was stopped (${signal})`));
+      const line = stderr.trim().split("\n").filter(Boolean).pop() ?? `exit ${code}`;
+      reject(new PermanentError("decode_failed", `audio could not be decoded: ${line.replace(/^\[[^\]]*\]\s*/, "")}`));
+    });
+  });
+  // Callers await `done` after draining; keep an early failure from being reported as unhandled.
+  done.catch(() => undefined);
+  return {
+    pcm: child.stdout,
+    done,
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+/** Energy of each 10 ms frame in dBFS: what the cut planner reads to find quiet moments. */
+export class EnvelopeMeter {
+  static readonly FRAME_SAMPLES = SAMPLE_RATE / 100;
+  static readonly FRAME_SECONDS = 0.01;
+  private carrySum = 0;
+  private carryCount = 0;
+
+  /** Consumes samples; returns the frames completed by them. */
+  push(samples: Int16Array): Float32Array {
+    const size = EnvelopeMeter.FRAME_SAMPLES;
+    const frames = new Float32Array(Math.floor((this.carryCount + samples.length) / size));
+    let f = 0;
+    let sum = this.carrySum;
+    let count = this.carryCount;
+    for (let i = 0; i < samples.length; i++) {
+      const v = samples[i] / 32768;
+      sum += v * v;
+      if (++count === size) {
+        frames[f++] = toDb(sum / size);
+        sum = 0;
+        count = 0;
+      }
+    }
+    this.carrySum = sum;
+    this.carryCount = count;
+    return frames;
+  }
+
+  /** The last, partial frame (if any). */
+  flush(): Float32Array {
+    if (this.carryCount === 0) return new Float32Array(0);
+    const frame = Float32Array.of(toDb(this.carrySum / this.carryCount));
+    this.carrySum = 0;
+    this.carryCount = 0;
+    return frame;
+  }
+}
+
+function toDb(meanSquare: number): number {
+  return 10 * Math.log10(meanSquare + 1e-12);
+}

@@ -1,0 +1,22 @@
+import { jobEventOf } from "../adapters/notifier.js";
+import type { JobRecord } from "../adapters/job-store.js";
+import type { PipelineContext } from "./context.js";
+
+/**
+ * Ends a job as FAILED and tells subscribers. Safe to repeat: the status
+ * moves once, and the notification is re-sent until it is recorded as sent.
+ */
+export async function failJob(ctx: PipelineContext, jobId: string, reason: string, code: string): Promise<void> {
+  const moved = await ctx.jobs.fail(jobId, reason, code, ctx.now());
+  if (moved) ctx.log.warn("job failed", { jobId, code, reason });
+  const job = await ctx.jobs.get(jobId);
+  if (job) await ensureNotified(ctx, job);
+}
+
+/** Publishes the end of a finished job once it is terminal, unless that was already done. */
+export async function ensureNotified(ctx: PipelineContext, job: JobRecord): Promise<void> {
+  if (job.notifiedAt || (job.status !== "COMPLETED" && job.status !== "FAILED")) return;
+  await ctx.checkpoint("before-notify");
+  await ctx.notifier.publish(jobEventOf(job, ctx.config.outputBucket));
+  await ctx.jobs.markNotified(job.jobId, ctx.now());
+}

@@ -1,0 +1,113 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { JobOptions } from "../domain/options.js";
+import { stitchSegments } from "../domain/stitch.js";
+import { applyResolutions, linkSpeakers } from "../domain/link-speakers.js";
+import { renderTranscript } from "../domain/formats/index.js";
+import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
+import { getJson, keys } from "../adapters/object-store.js";
+import { RetryableError } from "../errors.js";
+import type { PipelineContext } from "./context.js";
+import { ensureNotified } from "./finish-job.js";
+import { resolveUnlinkedSpeakers } from "./resolve-speakers.js";
+
+/** Output files, in the order a user is most likely to want them. */
+export const OUTPUT_FILES: Record<OutputFormat, { file: string; contentType: string }> = {
+  json: { file: "transcript.json", contentType: "application/json" },
+  verbose_json: { file: "transcript.verbose.json", contentType: "application/json" },
+  text: { file: "transcript.txt", contentType: "text/plain; charset=utf-8" },
+  srt: { file: "transcript.srt", contentType: "application/x-subrip; charset=utf-8" },
+  vtt: { file: "transcript.vtt", contentType: "text/vtt; charset=utf-8" },
+};
+
+/** How long one stitcher may hold a job before another may take over (it died, or timed out). */
+const STITCH_LEASE_SECONDS = 600;
+
+export type StitchOutcome = "completed" | "already-completed" | "job-ended";
+
+/**
+ * Fan-in: all segment results -> one transcript, outputs, utterance items,
+ * a COMPLETED record and a notification. Claimed with a lease, so two
+ * stitch messages for one job never stitch at once; every write is
+ * deterministic, so a stitcher that dies half-way is simply run again.
+ */
+export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<StitchOutcome> {
+  const job = await ctx.jobs.get(jobId);
+  if (!job) throw new Error(`job ${jobId} has no record`);
+  if (job.status === "COMPLETED" || job.status === "FAILED") {
+    await ensureNotified(ctx, job);
+    return job.status === "COMPLETED" ? "already-completed" : "job-ended";
+  }
+  const count = job.segmentCount ?? -1;
+  if (job.status !== "RUNNING" || (job.doneSegments?.size ?? 0) < count) {
+    throw new RetryableError("not_ready", `job ${jobId} is not ready to stitch yet`);
+  }
+  if (!(await ctx.jobs.claimStitch(jobId, ctx.now().getTime(), STITCH_LEASE_SECONDS))) {
+    throw new RetryableError("stitch_in_progress", `job ${jobId} is being stitched by another worker`);
+  }
+  await ctx.checkpoint("stitcher:after-claim");
+
+  const options = job.options as unknown as JobOptions;
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      getJson<SegmentResult>(ctx.clients.s3, ctx.config.workBucket, keys.segmentResult(jobId, index)),
+    ),
+  );
+  const transcript = await buildTranscript(ctx, jobId, results, options, job.duration ?? 0);
+
+  const outputs: Record<string, string> = {};
+  for (const [format, { file, contentType }] of Object.entries(OUTPUT_FILES) as Array<[OutputFormat, (typeof OUTPUT_FILES)[OutputFormat]]>) {
+    const key = keys.output(jobId, file);
+    await ctx.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: ctx.config.outputBucket,
+        Key: key,
+        Body: renderTranscript(transcript, format),
+        ContentType: contentType,
+      }),
+    );
+    outputs[format] = key;
+  }
+  await ctx.checkpoint("stitcher:after-outputs");
+  await ctx.jobs.putUtterances(jobId, transcript.segments);
+  await ctx.checkpoint("stitcher:after-utterances");
+
+  const completed = await ctx.jobs.complete(
+    jobId,
+    {
+      language: transcript.language,
+      speakers: transcript.speakers,
+      wordCount: transcript.words.length,
+      outputs,
+      duration: transcript.duration,
+    },
+    ctx.now(),
+  );
+  await ctx.checkpoint("stitcher:after-complete");
+  const final = await ctx.jobs.get(jobId);
+  if (final) await ensureNotified(ctx, final);
+  ctx.log.info("job stitched", {
+    jobId,
+    segments: count,
+    words: transcript.words.length,
+    speakers: transcript.speakers.length,
+    first: completed,
+  });
+  return completed ? "completed" : "already-completed";
+}
+
+async function buildTranscript(
+  ctx: PipelineContext,
+  jobId: string,
+  results: SegmentResult[],
+  options: JobOptions,
+  duration: number,
+): Promise<Transcript> {
+  const diarize = options.diarize && options.task === "transcribe";
+  if (!diarize) return stitchSegments(results, { duration, diarize: false });
+  const linked = linkSpeakers(results);
+  const resolutions = linked.unresolved.length
+    ? await resolveUnlinkedSpeakers(ctx, jobId, results, linked, options)
+    : [];
+  const speakerMap = applyResolutions(linked.map, resolutions);
+  return stitchSegments(results, { duration, diarize: true, speakerMap });
+}
