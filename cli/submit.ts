@@ -1,12 +1,11 @@
 import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import { randomUUID } from "node:crypto";
-import { HeadObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
-import { canonicalOptions, parseJobOptions } from "../shared/domain/options.js";
-import { makeJobId } from "../shared/pipeline/job-id.js";
+import { wiring } from "../shared/wiring.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import type { JobEvent } from "../shared/adapters/notifier.js";
 import type { OutputFormat } from "../shared/domain/types.js";
@@ -18,8 +17,6 @@ export async function uploadRecording(
   session: StackSession,
   path: string,
   metadata: Record<string, string>,
-  defaults: { chunkSeconds: number; overlapSeconds: number },
-  model: string,
 ): Promise<{ jobId: string; key: string }> {
   const key = `uploads/${new Date().toISOString().slice(0, 10)}/${randomUUID().slice(0, 8)}/${basename(path)}`;
   const bucket = session.resources.buckets.input;
@@ -30,12 +27,14 @@ export async function uploadRecording(
     partSize: 8 * 1024 * 1024,
     queueSize: 2,
   }).done();
-  const head = await session.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  // The same derivation the chunker uses, so the CLI can follow the job before it exists.
-  const parsed = parseJobOptions(head.Metadata ?? {}, defaults, model);
-  const canonical = parsed.ok ? canonicalOptions(parsed.options) : JSON.stringify(Object.entries(head.Metadata ?? {}).sort());
-  const jobId = makeJobId({ bucket, key, versionId: head.VersionId, etag: head.ETag }, canonical);
-  return { jobId, key };
+  // The chunker names the job (from the object's version and options); find it through the source index.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [job] = await session.jobs.jobsForSource(bucket, key, wiring.table.sourceIndex.name);
+    if (job) return { jobId: job.jobId, key };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no job was started for s3://${bucket}/${key}: is the local stack's event runner running?`);
 }
 
 /** A private queue subscribed to the job topic: how the CLI hears that a job ended, as any subscriber would. */

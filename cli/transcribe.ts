@@ -1,8 +1,9 @@
 import { DEFAULTS } from "../shared/wiring.js";
+import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
 import type { OutputFormat } from "../shared/domain/types.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
-import { openSession, startEmbeddedStack } from "./stack-session.js";
+import { findRunningStack, openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
 import { readOutput, subscribeToJobEvents, uploadRecording, waitForJob } from "./submit.js";
 
 export interface TranscribeFlags {
@@ -28,8 +29,8 @@ export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> 
     if (value !== undefined) metadata[key] = value;
   };
   set("language", flags.language);
-  // S3 metadata is ASCII: a prompt travels URI-encoded.
-  set("prompt", flags.prompt === undefined ? undefined : encodeURIComponent(flags.prompt));
+  // S3 metadata is ASCII: other text travels as an RFC 2047 encoded word.
+  set("prompt", flags.prompt === undefined ? undefined : encodeMetadataValue(flags.prompt));
   set("temperature", flags.temperature);
   set("model", flags.model);
   if (flags.translate) metadata.task = "translate";
@@ -46,17 +47,18 @@ export interface TranscribeRun {
   format: OutputFormat;
   flags: TranscribeFlags;
   provider: { baseUrl: string; apiKey: string; model: string };
+  /** Defaults to: the running `stt up` stack, else an embedded one on .stt/. */
+  open?: () => Promise<StackSession>;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 /** The main job: file in, transcript out, through the whole pipeline on the local stack. */
 export async function transcribeFile(run: TranscribeRun): Promise<{ code: number; job?: JobRecord }> {
-  const defaults = { chunkSeconds: DEFAULTS.chunkSeconds, overlapSeconds: DEFAULTS.overlapSeconds };
-  const session = await openSession(() => startEmbeddedStack({ provider: run.provider }));
+  const session = await (run.open ?? (() => openSession(() => startEmbeddedStack({ provider: run.provider }))))();
   const events = await subscribeToJobEvents(session);
   try {
-    const { jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags), defaults, run.provider.model);
+    const { jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags));
     run.err.write(`job ${jobId}\n`);
     let shown = "";
     const { event, job } = await waitForJob(session, events, jobId, {
@@ -82,7 +84,8 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
 }
 
 export async function runTranscribe(file: string, format: OutputFormat, flags: TranscribeFlags): Promise<number> {
-  const provider = providerFromEnv();
+  // A stack started by `stt up` brings its own provider settings.
+  const provider = providerFromEnv() ?? ((await findRunningStack()) ? { baseUrl: "", apiKey: "", model: DEFAULTS.model } : null);
   if (!provider) {
     process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
     return 2;
