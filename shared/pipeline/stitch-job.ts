@@ -1,7 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { JobOptions } from "../domain/options.js";
 import { stitchSegments } from "../domain/stitch.js";
-import { applyResolutions, linkSpeakers } from "../domain/link-speakers.js";
+import { linkSpeakers } from "../domain/link-speakers.js";
 import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
 import { getJson, keys } from "../adapters/object-store.js";
@@ -105,9 +105,8 @@ async function buildTranscript(
   const diarize = options.diarize && options.task === "transcribe";
   if (!diarize) return stitchSegments(results, { duration, diarize: false });
   const linked = linkSpeakers(results);
-  const resolutions = linked.unresolved.length
+  const speakerMap = linked.unresolved.length
     ? await resolveUnlinkedSpeakers(ctx, jobId, results, linked, options)
-    : [];
-  const speakerMap = applyResolutions(linked.map, resolutions);
+    : linked.map;
   return stitchSegments(results, { duration, diarize: true, speakerMap });
 }
