@@ -53,8 +53,8 @@ export async function startEmbeddedStack(options: Omit<LocalStackOptions, "dataD
 }
 
 /** Connects to a running stack, or starts one in this process when none runs. */
-export async function openSession(start: () => Promise<LocalStack>): Promise<StackSession> {
-  const running = await findRunningStack();
+export async function openSession(start: () => Promise<LocalStack>, opts: { forceEmbedded?: boolean } = {}): Promise<StackSession> {
+  const running = opts.forceEmbedded ? undefined : await findRunningStack();
   if (running) {
     const clients = createClients({ aws: running.awsEndpoint, dynamodb: running.dynamodbEndpoint });
     return {

@@ -1,6 +1,6 @@
 import { DEFAULTS } from "../shared/wiring.js";
 import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
-import type { OutputFormat } from "../shared/domain/types.js";
+import type { OutputFormat, Transcript } from "../shared/domain/types.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
 import { findRunningStack, openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
@@ -54,7 +54,7 @@ export interface TranscribeRun {
 }
 
 /** The main job: file in, transcript out, through the whole pipeline on the local stack. */
-export async function transcribeFile(run: TranscribeRun): Promise<{ code: number; job?: JobRecord }> {
+export async function transcribeFile(run: TranscribeRun): Promise<{ code: number; job?: JobRecord; verbose?: Transcript }> {
   const session = await (run.open ?? (() => openSession(() => startEmbeddedStack({ provider: run.provider }))))();
   const events = await subscribeToJobEvents(session);
   try {
@@ -76,7 +76,8 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
     }
     run.err.write(`job ${jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words\n`);
     run.out.write(await readOutput(session, job, run.format));
-    return { code: 0, job };
+    const verbose = JSON.parse(await readOutput(session, job, "verbose_json")) as Transcript;
+    return { code: 0, job, verbose };
   } finally {
     await events.close();
     await session.close();
