@@ -1,0 +1,205 @@
+import { DEFAULTS } from "../wiring.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "./types.js";
+import { ISO_639_1, normalizeLanguage } from "./languages.js";
+import { decodeMetadataValue, encodeMetadataValue } from "./metadata-encoding.js";
+
+export type Task = "transcribe" | "translate";
+
+/** What a caller may ask of one job, through the uploaded object's S3 user metadata. */
+export interface JobOptions {
+  /** ISO 639-1 code, or "auto" to let the model detect it. */
+  language: string;
+  prompt?: string;
+  /** 0..1; absent means the provider's default. */
+  temperature?: number;
+  model: string;
+  task: Task;
+  diarize: boolean;
+  minSpeakers?: number;
+  maxSpeakers?: number;
+  chunkSeconds: number;
+  overlapSeconds: number;
+  /** Output format the CLI shows by default; every format is written anyway. */
+  format: OutputFormat;
+}
+
+export type ParsedOptions = { ok: true; options: JobOptions } | { ok: false; reason: string };
+
+/** The metadata keys, as S3 returns them (lowercase, without x-amz-meta-). */
+export const OPTION_KEYS = [
+  "language", "prompt", "temperature", "model", "task", "diarize",
+  "min-speakers", "max-speakers", "chunk-seconds", "overlap-seconds", "format",
+] as const;
+
+export const OPTION_LIMITS = {
+  temperature: { min: 0, max: 1 },
+  speakers: { min: 1, max: 20 },
+  chunkSeconds: { min: 20, max: 1200 },
+  overlapSeconds: { min: 0, max: 30 },
+} as const;
+
+export const DEFAULT_JOB_OPTIONS: JobOptions = {
+  language: "auto",
+  model: DEFAULTS.model,
+  task: "transcribe",
+  // Meetings and calls are why people use this: diarization is on unless turned off.
+  diarize: true,
+  chunkSeconds: DEFAULTS.chunkSeconds,
+  overlapSeconds: DEFAULTS.overlapSeconds,
+  format: "verbose_json",
+};
+
+/**
+ * Reads and validates the job options from S3 user metadata. Missing keys take
+ * `defaults` (then DEFAULT_JOB_OPTIONS; `defaultModel` for the model); keys we do
+ * not know are ignored, since other tools put their own metadata on objects. Every
+ * problem is reported at once, in words a caller can act on.
+ */
+export function parseJobOptions(
+  metadata: Readonly<Record<string, string>>,
+  defaults: Partial<JobOptions> = {},
+  defaultModel?: string,
+): ParsedOptions {
+  const meta = readMetadata(metadata);
+  const base: JobOptions = { ...DEFAULT_JOB_OPTIONS, ...(defaultModel ? { model: defaultModel } : {}), ...defined(defaults) };
+  const problems: string[] = [];
+  const problem = (text: string) => problems.push(text);
+
+  const options: JobOptions = {
+    language: parseLanguage(meta.get("language"), problem) ?? base.language,
+    model: parseModel(meta.get("model"), problem) ?? base.model,
+    task: parseChoice(meta.get("task"), "task", ["transcribe", "translate"] as const, problem) ?? base.task,
+    diarize: parseBoolean(meta.get("diarize"), "diarize", problem) ?? base.diarize,
+    chunkSeconds: parseNumber(meta.get("chunk-seconds"), "chunk-seconds", OPTION_LIMITS.chunkSeconds, problem) ?? base.chunkSeconds,
+    overlapSeconds:
+      parseNumber(meta.get("overlap-seconds"), "overlap-seconds", OPTION_LIMITS.overlapSeconds, problem) ?? base.overlapSeconds,
+    format: parseChoice(meta.get("format"), "format", OUTPUT_FORMATS, problem) ?? base.format,
+  };
+  const prompt = meta.get("prompt") ?? base.prompt;
+  if (prompt !== undefined && prompt.length > 0) options.prompt = prompt;
+  const temperature = parseNumber(meta.get("temperature"), "temperature", OPTION_LIMITS.temperature, problem) ?? base.temperature;
+  if (temperature !== undefined) options.temperature = temperature;
+  const minSpeakers = parseInteger(meta.get("min-speakers"), "min-speakers", OPTION_LIMITS.speakers, problem) ?? base.minSpeakers;
+  if (minSpeakers !== undefined) options.minSpeakers = minSpeakers;
+  const maxSpeakers = parseInteger(meta.get("max-speakers"), "max-speakers", OPTION_LIMITS.speakers, problem) ?? base.maxSpeakers;
+  if (maxSpeakers !== undefined) options.maxSpeakers = maxSpeakers;
+
+  if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
+    problem(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
+  }
+  if (options.overlapSeconds >= options.chunkSeconds / 2) {
+    problem(`overlap-seconds (${options.overlapSeconds}) must be less than half of chunk-seconds (${options.chunkSeconds})`);
+  }
+  return problems.length > 0 ? { ok: false, reason: problems.join("; ") } : { ok: true, options };
+}
+
+/** The metadata that parses back to exactly these options. */
+export function optionsToMetadata(options: JobOptions): Record<string, string> {
+  const meta: Record<string, string> = {
+    language: options.language,
+    model: options.model,
+    task: options.task,
+    diarize: String(options.diarize),
+    "chunk-seconds": String(options.chunkSeconds),
+    "overlap-seconds": String(options.overlapSeconds),
+    format: options.format,
+  };
+  if (options.prompt !== undefined) meta.prompt = encodeMetadataValue(options.prompt);
+  if (options.temperature !== undefined) meta.temperature = String(options.temperature);
+  if (options.minSpeakers !== undefined) meta["min-speakers"] = String(options.minSpeakers);
+  if (options.maxSpeakers !== undefined) meta["max-speakers"] = String(options.maxSpeakers);
+  return meta;
+}
+
+/**
+ * One string per distinct set of options, the same whatever order the fields
+ * were set in, for hashing into job ids: the same upload with the same options
+ * is the same job, with other options another one.
+ */
+export function canonicalOptions(options: JobOptions): string {
+  const entries = Object.entries(options)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+function readMetadata(metadata: Readonly<Record<string, string>>): Map<string, string> {
+  const meta = new Map<string, string>();
+  for (const [rawKey, rawValue] of Object.entries(metadata)) {
+    const key = rawKey.toLowerCase().replace(/^x-amz-meta-/, "");
+    if (typeof rawValue !== "string") continue;
+    const value = decodeMetadataValue(rawValue).trim();
+    // An empty value is how some clients say "not set".
+    if (value.length > 0) meta.set(key, value);
+  }
+  return meta;
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+type Report = (problem: string) => void;
+
+function parseLanguage(raw: string | undefined, problem: Report): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  if (value === "auto" || ISO_639_1.has(value)) return value;
+  const suggestion = normalizeLanguage(value);
+  problem(
+    `language '${raw}' is not an ISO 639-1 code` +
+      (suggestion ? ` (did you mean '${suggestion}'?)` : "") +
+      `; use a two-letter code such as 'en', 'es', 'de', or 'auto'`,
+  );
+  return undefined;
+}
+
+function parseModel(raw: string | undefined, problem: Report): string | undefined {
+  if (raw === undefined) return undefined;
+  if (/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/.test(raw)) return raw;
+  problem(`model '${raw}' is not a model name like '${DEFAULTS.model}'`);
+  return undefined;
+}
+
+function parseChoice<T extends string>(raw: string | undefined, key: string, choices: readonly T[], problem: Report): T | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  const match = choices.find((c) => c === value);
+  if (match === undefined) problem(`${key} '${raw}' must be one of ${choices.join(", ")}`);
+  return match;
+}
+
+function parseBoolean(raw: string | undefined, key: string, problem: Report): boolean | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  if (value === "true") return true;
+  if (value === "false") return false;
+  problem(`${key} '${raw}' must be true or false`);
+  return undefined;
+}
+
+function parseNumber(
+  raw: string | undefined,
+  key: string,
+  limits: { min: number; max: number },
+  problem: Report,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isFinite(value) && value >= limits.min && value <= limits.max) return value;
+  problem(`${key} '${raw}' must be a number from ${limits.min} to ${limits.max}`);
+  return undefined;
+}
+
+function parseInteger(
+  raw: string | undefined,
+  key: string,
+  limits: { min: number; max: number },
+  problem: Report,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\+?\d+$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isInteger(value) && value >= limits.min && value <= limits.max) return value;
+  problem(`${key} '${raw}' must be a whole number from ${limits.min} to ${limits.max}`);
+  return undefined;
+}
