@@ -140,9 +140,15 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
 }
 
+/** Configuration mistakes (a malformed base URL) never heal by waiting. */
+const PERMANENT_CLIENT_CODES = new Set(["UND_ERR_INVALID_ARG", "ERR_INVALID_URL", "ERR_INVALID_ARG_TYPE"]);
+
 function classify(error: unknown): PipelineError {
   if (error instanceof PipelineError) return error;
   const code = (error as { code?: string }).code ?? "";
+  if (PERMANENT_CLIENT_CODES.has(code)) {
+    return new PermanentError("provider_config", `provider request could not be made (${code}): check STT_BASE_URL`, { cause: error });
+  }
   // Timeouts and dropped connections are the network's fault, not the request's.
   return new RetryableError("provider_network", `provider unreachable: ${code || (error as Error).message}`, { cause: error });
 }
