@@ -149,7 +149,7 @@ function parseLanguage(raw: string | undefined, problem: Report): string | undef
   problem(
     `language '${raw}' is not an ISO 639-1 code` +
       (suggestion ? ` (did you mean '${suggestion}'?)` : "") +
-      `; use a two-letter code such as 'en', 'es', 'de', or 'auto'`,
+      `: use a two-letter code such as 'en', 'es', 'de', or 'auto'`,
   );
   return undefined;
 }

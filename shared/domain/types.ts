@@ -74,3 +74,10 @@ export interface TranscriptSegment {
 
 export type OutputFormat = "json" | "verbose_json" | "text" | "srt" | "vtt";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["json", "verbose_json", "text", "srt", "vtt"];
+
+/**
+ * How each segment's local speaker labels map to global ones:
+ * `map[segmentIndex][localLabel] = "SPEAKER_03"`. A plain object so it can be
+ * stored as JSON between the linking and the stitching step.
+ */
+export type SpeakerMap = Record<number, Record<string, string>>;

@@ -145,8 +145,8 @@ async function cutAndQueue(
   }
   const totalSamples = window.endSample;
   if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
-  planner.push(meter.flush());
-  await emit(planner.finish());
+  // The last partial frame may itself decide a segment: emit what push returns, then the rest.
+  await emit([...planner.push(meter.flush()), ...planner.finish()]);
   return { segments: queued, duration: totalSamples / SAMPLE_RATE };
 }
 

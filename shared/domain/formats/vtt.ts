@@ -1,0 +1,19 @@
+import type { Transcript } from "../types.js";
+import { buildCues } from "./captions.js";
+import { formatTimestamp } from "./timestamp.js";
+
+/** WebVTT, with the speaker as a voice span (<v SPEAKER_00>), which players can style or announce. */
+export function renderVtt(t: Transcript): string {
+  const cues = buildCues(t.words).map((cue) => {
+    const times = `${formatTimestamp(cue.start, ".")} --> ${formatTimestamp(cue.end, ".")}`;
+    const lines = cue.lines.map(escapeCueText);
+    if (cue.speaker !== null) lines[0] = `<v ${cue.speaker}>${lines[0]}`;
+    return `${times}\n${lines.join("\n")}\n`;
+  });
+  return ["WEBVTT\n", ...cues].join("\n");
+}
+
+/** Cue text is markup: &, < and > must be escaped, which also keeps "-->" out of it. */
+function escapeCueText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import {
+  canonicalOptions,
+  DEFAULT_JOB_OPTIONS,
+  optionsToMetadata,
+  parseJobOptions,
+  type JobOptions,
+} from "../../shared/domain/options.js";
+import { ISO_639_1, normalizeLanguage } from "../../shared/domain/languages.js";
+
+function reasonOf(metadata: Record<string, string>): string {
+  const parsed = parseJobOptions(metadata);
+  if (parsed.ok) throw new Error(`expected a rejection of ${JSON.stringify(metadata)}`);
+  return parsed.reason;
+}
+
+describe("parseJobOptions", () => {
+  it("takes the defaults when the object has no metadata", () => {
+    // Act
+    const parsed = parseJobOptions({}, { chunkSeconds: 90, overlapSeconds: 3 }, "mistralai/Voxtral-Mini-3B-2507");
+    // Assess
+    expect(parsed).toEqual({
+      ok: true,
+      options: { ...DEFAULT_JOB_OPTIONS, chunkSeconds: 90, overlapSeconds: 3, model: "mistralai/Voxtral-Mini-3B-2507" },
+    });
+  });
+
+  it("reads every option from S3 metadata", () => {
+    // Prepare
+    const metadata = {
+      language: "DE",
+      prompt: "  Quarterly earnings call.  ",
+      temperature: "0.2",
+      model: "openai/whisper-large-v3",
+      task: "translate",
+      diarize: "TRUE",
+      "min-speakers": "2",
+      "max-speakers": "4",
+      "chunk-seconds": "300",
+      "overlap-seconds": "5.5",
+      format: "srt",
+      "unrelated-tool-key": "whatever",
+    };
+    // Act
+    const parsed = parseJobOptions(metadata);
+    // Assess
+    expect(parsed).toEqual({
+      ok: true,
+      options: {
+        language: "de",
+        prompt: "Quarterly earnings call.",
+        temperature: 0.2,
+        model: "openai/whisper-large-v3",
+        task: "translate",
+        diarize: true,
+        minSpeakers: 2,
+        maxSpeakers: 4,
+        chunkSeconds: 300,
+        overlapSeconds: 5.5,
+        format: "srt",
+      },
+    });
+  });
+
+  it("rejects an unknown language and suggests the code for a language name", () => {
+    expect(reasonOf({ language: "xx" })).toMatch(/language 'xx' is not an ISO 639-1 code/);
+    expect(reasonOf({ language: "english" })).toMatch(/did you mean 'en'/);
+  });
+
+  it("rejects values out of range, naming the key and the range", () => {
+    expect(reasonOf({ temperature: "1.5" })).toMatch(/temperature '1.5' must be a number from 0 to 1/);
+    expect(reasonOf({ temperature: "warm" })).toMatch(/temperature/);
+    expect(reasonOf({ "min-speakers": "0" })).toMatch(/min-speakers '0' must be a whole number from 1 to 20/);
+    expect(reasonOf({ "max-speakers": "2.5" })).toMatch(/max-speakers/);
+    expect(reasonOf({ "min-speakers": "5", "max-speakers": "3" })).toMatch(/max-speakers \(3\) must be at least min-speakers \(5\)/);
+    expect(reasonOf({ "chunk-seconds": "10" })).toMatch(/chunk-seconds '10' must be a number from 20 to 1200/);
+    expect(reasonOf({ "overlap-seconds": "31" })).toMatch(/overlap-seconds/);
+    expect(reasonOf({ "chunk-seconds": "20", "overlap-seconds": "10" })).toMatch(/less than half of chunk-seconds/);
+    expect(reasonOf({ task: "summarize" })).toMatch(/task 'summarize' must be one of transcribe, translate/);
+    expect(reasonOf({ diarize: "yes" })).toMatch(/diarize 'yes' must be true or false/);
+    expect(reasonOf({ format: "docx" })).toMatch(/format 'docx' must be one of json, verbose_json, text, srt, vtt/);
+    expect(reasonOf({ model: "bad model name" })).toMatch(/model/);
+  });
+
+  it("reports every problem at once", () => {
+    expect(reasonOf({ language: "xx", temperature: "2" }).split("; ")).toHaveLength(2);
+  });
+
+  it("decodes a prompt sent as an RFC 2047 encoded word", () => {
+    // Prepare
+    const encoded = `=?UTF-8?B?${Buffer.from("会議の議事録", "utf8").toString("base64")}?=`;
+    // Act
+    const parsed = parseJobOptions({ prompt: encoded });
+    // Assess
+    expect(parsed.ok && parsed.options.prompt).toBe("会議の議事録");
+  });
+
+  it("treats header-style keys and empty values leniently", () => {
+    // Act
+    const parsed = parseJobOptions({ "X-Amz-Meta-Language": "fr", prompt: "" });
+    // Assess
+    expect(parsed).toEqual({ ok: true, options: { ...DEFAULT_JOB_OPTIONS, language: "fr" } });
+  });
+});
+
+describe("optionsToMetadata and canonicalOptions", () => {
+  const options: JobOptions = {
+    language: "ja",
+    prompt: "東京での会議",
+    temperature: 0,
+    model: "openai/whisper-large-v3",
+    task: "transcribe",
+    diarize: true,
+    minSpeakers: 1,
+    maxSpeakers: 3,
+    chunkSeconds: 240,
+    overlapSeconds: 4,
+    format: "vtt",
+  };
+
+  it("writes metadata that parses back to the same options, in ASCII", () => {
+    // Act
+    const metadata = optionsToMetadata(options);
+    // Assess
+    for (const value of Object.values(metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
+    expect(parseJobOptions(metadata, { chunkSeconds: 60, diarize: false })).toEqual({ ok: true, options });
+  });
+
+  it("gives the same string whatever order the fields were set in, and a different one for other options", () => {
+    // Prepare
+    const reordered = Object.fromEntries(Object.entries(options).reverse()) as unknown as JobOptions;
+    // Act
+    const a = canonicalOptions(options);
+    const b = canonicalOptions(reordered);
+    // Assess
+    expect(a).toBe(b);
+    expect(canonicalOptions({ ...options, temperature: 0.1 })).not.toBe(a);
+  });
+});
+
+describe("languages", () => {
+  it("knows every ISO 639-1 code and normalizes names and tags", () => {
+    expect(ISO_639_1.size).toBe(183);
+    expect(normalizeLanguage("english")).toBe("en");
+    expect(normalizeLanguage("en-US")).toBe("en");
+    expect(normalizeLanguage("Castilian")).toBe("es");
+    expect(normalizeLanguage("Norwegian Bokmål")).toBe("nb");
+    expect(normalizeLanguage("klingon")).toBeNull();
+  });
+});
