@@ -1,0 +1,141 @@
+/**
+ * Builds synthetic conversations from the clip bank with exact truth: every word's start and end are
+ * exactly where its clip's samples were placed. Deterministic for a given spec.
+ */
+import { loadClipBank, type ClipBank } from "./clip-bank.js";
+import { planTurns, type ConversationStyle, type PlannedTurn } from "./conversation-plan.js";
+import { SAMPLE_RATE } from "./ffmpeg.js";
+import type { Recording, TrueWord } from "./recording.js";
+import { mixSeed, seededRandom, type SeededRandom } from "./seeded-random.js";
+
+export type { Recording, TrueWord } from "./recording.js";
+export type { ConversationStyle } from "./conversation-plan.js";
+export { writeWav, encodeRecording, makeVideoWithAudio, makeVideoWithoutAudio } from "./write-audio.js";
+export type { AudioFormat, EncodeOptions } from "./write-audio.js";
+
+export interface ConversationSpec {
+  seed: number;
+  /** 1-6 distinct voices; speaker Sn always uses the clip bank's n-th voice. */
+  voices: number;
+  /** Total length. With an explicit script it is a minimum: the script is never cut short. */
+  durationSeconds: number;
+  style?: ConversationStyle;
+  /** Explicit script overriding style; speaker is 1-based (1 is "S1"). */
+  turns?: Array<{ speaker: number; words: number }>;
+  /** Pause between words of one turn, seconds [min, max]. */
+  wordGapSeconds?: [number, number];
+  /** Pause between turns, seconds [min, max]. */
+  turnGapSeconds?: [number, number];
+  /** A low uniform noise floor in dBFS (e.g. -60) so that pauses are not digital zero. */
+  noiseDb?: number;
+}
+
+const DEFAULT_WORD_GAP: [number, number] = [0.08, 0.25];
+const DEFAULT_TURN_GAP: [number, number] = [0.4, 1.2];
+const LEAD_IN_SECONDS: [number, number] = [0.3, 0.8];
+/** Generated conversations end with a little silence, as recordings do. */
+const TAIL_SECONDS = 0.5;
+
+export function buildConversation(spec: ConversationSpec): Recording {
+  validate(spec);
+  const bank = loadClipBank();
+  const random = seededRandom(mixSeed("conversation", spec.seed));
+  const totalSamples = Math.round(spec.durationSeconds * SAMPLE_RATE);
+  const script = spec.turns
+    ? spec.turns.map((turn) => ({ speaker: turn.speaker - 1, words: turn.words }))[Symbol.iterator]()
+    : planTurns(spec.style ?? "meeting", spec.voices, random);
+  const placed = placeWords(script, bank, random, spec, spec.turns ? Infinity : totalSamples);
+  const lastEnd = placed.length > 0 ? placed[placed.length - 1].at + placed[placed.length - 1].clip.length : 0;
+  const length = Math.max(totalSamples, spec.turns ? lastEnd + Math.round(TAIL_SECONDS * SAMPLE_RATE) : 0);
+
+  const samples = new Int16Array(length);
+  for (const { at, clip } of placed) samples.set(clip, at);
+  if (spec.noiseDb !== undefined) addNoiseFloor(samples, spec.noiseDb, mixSeed("noise", spec.seed));
+
+  const speakers = Array.from({ length: spec.voices }, (_, index) => speakerName(index));
+  return {
+    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s`,
+    sampleRate: SAMPLE_RATE,
+    samples,
+    words: placed.map(({ word, at, clip, speaker }): TrueWord => ({
+      word,
+      start: at / SAMPLE_RATE,
+      end: (at + clip.length) / SAMPLE_RATE,
+      speaker: speakerName(speaker),
+    })),
+    speakers,
+    duration: length / SAMPLE_RATE,
+    speakerVoices: bank.voiceIds.slice(0, spec.voices),
+  };
+}
+
+/** Digital silence (or a noise floor) of the given length, with no words: for "nothing to hear" tests. */
+export function buildSilence(seconds: number, noiseDb?: number): Recording {
+  const samples = new Int16Array(Math.round(seconds * SAMPLE_RATE));
+  if (noiseDb !== undefined) addNoiseFloor(samples, noiseDb, mixSeed("silence-noise", seconds));
+  return { id: `silence-${seconds}s`, sampleRate: SAMPLE_RATE, samples, words: [], speakers: [], duration: seconds };
+}
+
+export function speakerName(index: number): string {
+  return `S${index + 1}`;
+}
+
+interface PlacedWord {
+  word: string;
+  speaker: number;
+  at: number;
+  clip: Int16Array;
+}
+
+function placeWords(
+  script: Iterator<PlannedTurn>,
+  bank: ClipBank,
+  random: SeededRandom,
+  spec: ConversationSpec,
+  totalSamples: number,
+): PlacedWord[] {
+  const wordGap = spec.wordGapSeconds ?? DEFAULT_WORD_GAP;
+  const turnGap = spec.turnGapSeconds ?? DEFAULT_TURN_GAP;
+  const usableEnd = totalSamples - Math.round(TAIL_SECONDS * SAMPLE_RATE);
+  const placed: PlacedWord[] = [];
+  let cursor = toSamples(random.between(...LEAD_IN_SECONDS));
+  let previousWord = "";
+  for (let turn = script.next(); !turn.done; turn = script.next()) {
+    const { speaker, words } = turn.value;
+    if (placed.length > 0) cursor += toSamples(random.between(...turnGap));
+    for (let index = 0; index < words; index++) {
+      if (index > 0) cursor += toSamples(random.between(...wordGap));
+      let word = random.pick(bank.words);
+      // The same word twice in a row would be a legitimate but confusing echo; avoid it.
+      while (word === previousWord) word = random.pick(bank.words);
+      const clip = bank.clip(bank.voiceIds[speaker], word);
+      if (cursor + clip.length > usableEnd) return placed;
+      placed.push({ word, speaker, at: cursor, clip });
+      cursor += clip.length;
+      previousWord = word;
+    }
+  }
+  return placed;
+}
+
+function addNoiseFloor(samples: Int16Array, noiseDb: number, seed: number): void {
+  const random = seededRandom(seed);
+  // Uniform noise in [-a, a] has an RMS of a / sqrt(3).
+  const amplitude = 32768 * 10 ** (noiseDb / 20) * Math.sqrt(3);
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i] + Math.round((random.next() * 2 - 1) * amplitude);
+    samples[i] = value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  }
+}
+
+function toSamples(seconds: number): number {
+  return Math.round(seconds * SAMPLE_RATE);
+}
+
+function validate(spec: ConversationSpec): void {
+  if (!Number.isInteger(spec.voices) || spec.voices < 1 || spec.voices > 6) throw new Error("voices must be 1-6");
+  if (!(spec.durationSeconds >= 0)) throw new Error("durationSeconds must be >= 0");
+  for (const turn of spec.turns ?? []) {
+    if (turn.speaker < 1 || turn.speaker > spec.voices) throw new Error(`turn speaker ${turn.speaker} is not 1..${spec.voices}`);
+  }
+}

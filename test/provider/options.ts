@@ -1,0 +1,93 @@
+/**
+ * Everything the ground-truth provider can be told to do, beyond answering correctly. Every random
+ * choice is seeded, so a test run repeats exactly.
+ */
+
+export type FailureKind = "429" | "500" | "503" | "timeout" | "reset";
+
+export type MalformedKind =
+  | "invalid-json"
+  | "missing-words"
+  | "times-outside"
+  | "negative-times"
+  | "reversed-times"
+  | "empty-text";
+
+export type PermanentErrorStatus = 400 | 401 | 413;
+
+export interface ProviderOptions {
+  /** Accepted bearer token. */
+  apiKey: string;
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+  seed: number;
+  /** Models the provider knows; a request naming another gets 400 (as the real one). null accepts any. */
+  models: string[] | null;
+  /** Larger request bodies get 413. */
+  maxUploadBytes: number;
+
+  /** Uniform ± seconds added to every word start and end. */
+  jitterSeconds: number;
+  /** Word ends run on over the following pause (up to the next word, at most 1.5 s), as Whisper's do. */
+  stretchWordEnds: boolean;
+  /** Probability that a word cut by an edge, with half or less inside, is heard anyway, truncated. */
+  edgeHalfWords: number | boolean;
+  /** Probability of a "you" / "Thank you." over more than 1 s of trailing silence. */
+  hallucinateTrailing: number | boolean;
+  /** Probability per word of hearing it slightly differently (case, punctuation, a homophone). */
+  perturbWords: number | boolean;
+  /** Models answering text only, even for verbose_json (Voxtral does): all, none, or matching names. */
+  textOnly: boolean | RegExp;
+  /** Report the language as "english" instead of "en" (real providers do either). */
+  languageAsName: boolean;
+
+  /** Probability per request of a transient failure, drawn from failureKinds. */
+  failureRate: number;
+  failureKinds: FailureKind[];
+  /** Retry-After on injected 429s. */
+  retryAfterSeconds: number;
+  /** How long a "timeout" failure hangs before resetting the connection: longer than client timeouts. */
+  hangSeconds: number;
+  /** Processing time: base plus per second of uploaded audio. */
+  latency: { baseSeconds: number; perAudioSecond: number };
+  /** Answer every request with this error (bad request, bad key, too large). */
+  permanentError: PermanentErrorStatus | null;
+  /** Broken successful answers, one kind drawn per affected request. */
+  malformed: MalformedKind[];
+  /** Share of successful answers that are broken when malformed is set. */
+  malformedRate: number;
+}
+
+export const DEFAULT_OPTIONS: ProviderOptions = {
+  apiKey: "test-key",
+  port: 0,
+  host: "127.0.0.1",
+  seed: 1,
+  models: ["openai/whisper-large-v3", "mistralai/Voxtral-Mini-3B-2507"],
+  maxUploadBytes: 25 * 1024 * 1024,
+  jitterSeconds: 0,
+  stretchWordEnds: false,
+  edgeHalfWords: 0,
+  hallucinateTrailing: 0,
+  perturbWords: 0,
+  textOnly: /voxtral/i,
+  languageAsName: false,
+  failureRate: 0,
+  failureKinds: ["429", "500", "timeout"],
+  retryAfterSeconds: 1,
+  hangSeconds: 120,
+  latency: { baseSeconds: 0, perAudioSecond: 0 },
+  permanentError: null,
+  malformed: [],
+  malformedRate: 1,
+};
+
+export function probability(value: number | boolean): number {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return Math.min(1, Math.max(0, value));
+}
+
+export function isTextOnlyModel(options: ProviderOptions, model: string): boolean {
+  return typeof options.textOnly === "boolean" ? options.textOnly : options.textOnly.test(model);
+}

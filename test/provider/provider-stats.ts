@@ -1,0 +1,21 @@
+/** Counters a test reads to check what the client did: how many calls, how parallel, what it cost. */
+
+export interface ProviderStats {
+  requests: number;
+  /** HTTP status (as text) or "timeout" / "reset" for dropped connections. */
+  byStatus: Record<string, number>;
+  inFlight: number;
+  maxInFlight: number;
+  /** Seconds of audio in successfully answered requests. */
+  audioSecondsBilled: number;
+  faultsInjected: number;
+  faultsByKind: Record<string, number>;
+}
+
+export function emptyStats(): ProviderStats {
+  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {} };
+}
+
+export function countInto(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
