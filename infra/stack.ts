@@ -1,0 +1,464 @@
+/**
+ * The deployable pipeline, composed from shared/wiring.ts in the order the data
+ * flows: key -> buckets -> queues -> job table -> notifications -> secret ->
+ * functions (with the grants their wiring asks for) -> triggers -> alarms ->
+ * outputs. Nothing about which function touches what is decided here: it is
+ * read from `wiring.functions[id].access` and `.trigger`.
+ */
+import { fileURLToPath } from "node:url";
+import { Construct } from "constructs";
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import {
+  ENV,
+  wiring,
+  type BucketId,
+  type BucketSpec,
+  type FunctionId,
+  type FunctionSpec,
+  type QueueId,
+  type QueueSpec,
+} from "../shared/wiring.js";
+import { FfmpegLayer, LAYER_BIN } from "./constructs/ffmpeg-layer.js";
+import { PipelineFunction } from "./constructs/pipeline-function.js";
+import { addNagSuppressions } from "./nag-suppressions.js";
+import { resolveSettings, type PipelineSettings } from "./settings.js";
+
+/**
+ * The jobs' completion events go to the account's default bus, where Amazon
+ * Transcribe's own "Transcription Job State Change" events arrive too: users
+ * route both with the same kind of rule, and there is no extra bus to pay for,
+ * secure or tear down.
+ */
+export const EVENT_BUS_NAME = "default";
+
+/** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
+export const VISIBILITY_FACTOR = 6;
+
+/**
+ * Buckets where a function asks "does this object exist?" (HeadObject), which
+ * answers 403 instead of 404 for a missing key without s3:ListBucket: the
+ * chunker treats a source deleted before chunking as nothing to do
+ * (shared/pipeline/chunk-recording.ts), the transcriber checks for a stored
+ * result before calling the provider (shared/pipeline/transcribe-segment.ts).
+ * Not yet in the wiring's `access`.
+ */
+export const EXISTENCE_CHECKS: Partial<Record<FunctionId, readonly BucketId[]>> = {
+  chunker: ["input"],
+  transcriber: ["work"],
+};
+
+/** Dead-letter queues keep messages for the SQS maximum: two weeks to look and redrive. */
+const DLQ_RETENTION = Duration.days(14);
+
+/** Alarm evaluation period. */
+const ALARM_PERIOD = Duration.minutes(5);
+
+export interface SpeechToTextStackProps extends StackProps {
+  settings?: Partial<PipelineSettings>;
+  /** Repository root (functions/, package-lock.json). Defaults to the folder above infra/. */
+  projectRoot?: string;
+  /** Record the cdk-nag acknowledgments (default true); off only for tests that look at the raw findings. */
+  acknowledgeNagFindings?: boolean;
+}
+
+export interface PipelineQueue {
+  queue: sqs.Queue;
+  deadLetterQueue: sqs.Queue;
+}
+
+export class SpeechToTextStack extends Stack {
+  readonly settings: PipelineSettings;
+  readonly key: kms.Key;
+  readonly accessLogsBucket: s3.Bucket;
+  readonly buckets: Record<BucketId, s3.Bucket>;
+  readonly queues: Record<QueueId, PipelineQueue>;
+  /** Where Lambda puts S3 events the chunker failed on after its retries (no consumer: an alarm and a human). */
+  readonly chunkerFailures: sqs.Queue;
+  readonly table: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly alarmTopic: sns.Topic;
+  readonly providerSecret: secretsmanager.ISecret;
+  readonly ffmpeg?: FfmpegLayer;
+  readonly functions: Record<FunctionId, PipelineFunction>;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: SpeechToTextStackProps = {}) {
+    super(scope, id, props);
+    // Behaviour this stack relies on, independent of the cdk.json in use: access-log
+    // delivery by bucket policy (ACLs stay disabled on every bucket).
+    this.node.setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
+
+    const settings = resolveSettings(props.settings);
+    this.settings = settings;
+    const projectRoot = props.projectRoot ?? fileURLToPath(new URL("..", import.meta.url));
+
+    // One customer-managed key for the app's data at rest (objects, messages, job
+    // records, notifications, the API key): one key policy to review, rotation on,
+    // every use logged in CloudTrail and revocable in one place.
+    this.key = new kms.Key(this, "Key", {
+      description: `${id}: speech-to-text pipeline data (buckets, queues, table, topics, secret)`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---- Buckets: the drop zone, the job's working files, the transcripts.
+    // Server access logs need an SSE-S3 target (S3 log delivery cannot use SSE-KMS).
+    this.accessLogsBucket = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const bucket = (bucketId: BucketId, spec: BucketSpec) =>
+      new s3.Bucket(this, `${capitalize(bucketId)}Bucket`, {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.key,
+        // One data key per bucket instead of a KMS call per object: ~99% fewer KMS requests.
+        bucketKeyEnabled: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: `${spec.name}/`,
+        lifecycleRules: [
+          { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+          ...(spec.expireDays ? [{ id: "expire", expiration: Duration.days(spec.expireDays) }] : []),
+        ],
+        // Uploaded media and transcripts outlive the stack; see the README's tear-down.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.buckets = mapRecord(wiring.buckets as Record<BucketId, BucketSpec>, bucket);
+
+    // ---- Queues: segments fan out to the transcriber, stitch fans in to the stitcher.
+    const consumerOf = (queueId: QueueId): FunctionSpec => {
+      const found = Object.values(wiring.functions as Record<FunctionId, FunctionSpec>).find(
+        (f) => f.trigger.kind === "sqs" && f.trigger.queue === queueId,
+      );
+      if (!found) throw new Error(`no function consumes the ${queueId} queue in shared/wiring.ts`);
+      return found;
+    };
+    const deadLetterConsumer = Object.values(wiring.functions as Record<FunctionId, FunctionSpec>).find(
+      (f) => f.trigger.kind === "sqsDeadLetter",
+    );
+    const queue = (queueId: QueueId, spec: QueueSpec): PipelineQueue => {
+      const consumer = consumerOf(queueId);
+      if (spec.visibilityTimeoutSeconds < VISIBILITY_FACTOR * consumer.timeoutSeconds) {
+        throw new Error(
+          `wiring: ${queueId} visibility timeout ${spec.visibilityTimeoutSeconds}s is below ${VISIBILITY_FACTOR} x the ${consumer.entry} timeout (${consumer.timeoutSeconds}s)`,
+        );
+      }
+      const deadLetterQueue = new sqs.Queue(this, `${capitalize(queueId)}Dlq`, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: DLQ_RETENTION,
+        // The dead-letter function consumes it, so the same 6x rule applies to its timeout.
+        visibilityTimeout: Duration.seconds(VISIBILITY_FACTOR * (deadLetterConsumer?.timeoutSeconds ?? 30)),
+      });
+      const main = new sqs.Queue(this, `${capitalize(queueId)}Queue`, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.maxReceiveCount },
+      });
+      return { queue: main, deadLetterQueue };
+    };
+    this.queues = mapRecord(wiring.queues as Record<QueueId, QueueSpec>, queue);
+
+    this.chunkerFailures = new sqs.Queue(this, "ChunkerFailures", {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+
+    // ---- Job table: the job item (pk JOB#<id>, sk JOB), its utterances (sk UTT#...),
+    // and jobs by source object through the sparse bySource index.
+    const t = wiring.table;
+    this.table = new dynamodb.Table(this, "Jobs", {
+      partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: t.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      timeToLiveAttribute: t.ttlAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: t.sourceIndex.name,
+      partitionKey: { name: t.sourceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: t.sourceIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // ---- Notifications: job ends on SNS (and on EventBridge, from the same code), alarms on their own topic.
+    this.topic = new sns.Topic(this, "JobEvents", {
+      displayName: "Speech-to-text job completed or failed",
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.alarmTopic = new sns.Topic(this, "Alarms", {
+      displayName: "Speech-to-text pipeline alarms",
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes alarm state changes to the encrypted topic through this key.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
+    if (settings.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
+
+    // ---- The provider API key: only its ARN reaches the functions.
+    this.providerSecret = settings.providerSecretName
+      ? secretsmanager.Secret.fromSecretNameV2(this, "ProviderSecret", settings.providerSecretName)
+      : new secretsmanager.Secret(this, "ProviderSecret", {
+          description: `${id}: speech-to-text provider API key. Set it with: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>`,
+          encryptionKey: this.key,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+
+    // ---- Functions.
+    const functionSpecs = wiring.functions as Record<FunctionId, FunctionSpec>;
+    if (Object.values(functionSpecs).some((f) => f.needsFfmpeg)) {
+      this.ffmpeg = new FfmpegLayer(this, "Ffmpeg", { projectRoot });
+    }
+    const eventBusArn = this.formatArn({ service: "events", resource: "event-bus", resourceName: EVENT_BUS_NAME });
+    const environment: Record<string, string> = {
+      // shared/config.ts resolves every resource name at cold start, in every handler.
+      [ENV.inputBucket]: this.buckets.input.bucketName,
+      [ENV.workBucket]: this.buckets.work.bucketName,
+      [ENV.outputBucket]: this.buckets.output.bucketName,
+      [ENV.segmentsQueueUrl]: this.queues.segments.queue.queueUrl,
+      [ENV.stitchQueueUrl]: this.queues.stitch.queue.queueUrl,
+      [ENV.table]: this.table.tableName,
+      [ENV.topicArn]: this.topic.topicArn,
+      [ENV.eventBusName]: EVENT_BUS_NAME,
+      [ENV.baseUrl]: settings.providerBaseUrl,
+      [ENV.model]: settings.model,
+      [ENV.chunkSeconds]: String(settings.chunkSeconds),
+      [ENV.overlapSeconds]: String(settings.overlapSeconds),
+      [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
+      [ENV.providerMaxAttempts]: String(settings.providerMaxAttempts),
+      [ENV.retentionDays]: String(settings.retentionDays),
+    };
+
+    const build = (functionId: FunctionId, spec: FunctionSpec): PipelineFunction => {
+      const fn = new PipelineFunction(this, capitalize(functionId), {
+        functionId,
+        spec,
+        projectRoot,
+        key: this.key,
+        logRetention: settings.logRetentionDays as logs.RetentionDays,
+        layers: spec.needsFfmpeg && this.ffmpeg ? [this.ffmpeg.layer] : undefined,
+        environment: {
+          ...environment,
+          ...(spec.needsFfmpeg ? { [ENV.ffmpegPath]: `${LAYER_BIN}/ffmpeg`, [ENV.ffprobePath]: `${LAYER_BIN}/ffprobe` } : {}),
+          ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
+        },
+      });
+      const { access } = spec;
+      for (const b of access.read) fn.grantReadObjects(this.buckets[b]);
+      for (const b of access.write) fn.grantWriteObjects(this.buckets[b]);
+      for (const b of EXISTENCE_CHECKS[functionId] ?? []) fn.grantListObjects(this.buckets[b]);
+      for (const q of access.send) fn.grantSendMessages(this.queues[q].queue);
+      if (access.table !== "none") fn.grantJobTable(this.table, access.table, [wiring.table.sourceIndex.name]);
+      if (access.publish) {
+        fn.grantPublish(this.topic);
+        fn.grantPutEvents(eventBusArn, wiring.eventSource);
+      }
+      if (access.providerSecret) fn.grantSecretValue(this.providerSecret);
+      return fn;
+    };
+    this.functions = mapRecord(functionSpecs, build);
+
+    // ---- Triggers, from the wiring.
+    for (const [functionId, spec] of entries(functionSpecs)) {
+      const fn = this.functions[functionId];
+      const trigger = spec.trigger;
+      switch (trigger.kind) {
+        case "s3": {
+          // One notification per suffix: S3 filters on a single suffix per configuration.
+          for (const suffix of trigger.suffixes) {
+            this.buckets[trigger.bucket].addEventNotification(
+              s3.EventType.OBJECT_CREATED,
+              new s3n.LambdaDestination(fn.fn),
+              { suffix },
+            );
+          }
+          // S3 invokes asynchronously: after Lambda's two retries the event would be
+          // dropped; keep it in a queue with an alarm instead.
+          new lambda.EventInvokeConfig(this, `${capitalize(functionId)}AsyncInvoke`, {
+            function: fn.fn,
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(6),
+            onFailure: { bind: () => ({ destination: this.chunkerFailures.queueArn }) },
+          });
+          fn.grantSendMessages(this.chunkerFailures);
+          break;
+        }
+        case "sqs": {
+          const maxConcurrency = functionId === "transcriber" ? settings.transcriberMaxConcurrency : trigger.maxConcurrency;
+          fn.fn.addEventSource(
+            new SqsEventSource(this.queues[trigger.queue].queue, {
+              batchSize: trigger.batchSize,
+              reportBatchItemFailures: true,
+              maxConcurrency,
+            }),
+          );
+          break;
+        }
+        case "sqsDeadLetter": {
+          for (const q of trigger.queues) {
+            fn.fn.addEventSource(
+              new SqsEventSource(this.queues[q].deadLetterQueue, {
+                batchSize: trigger.batchSize,
+                reportBatchItemFailures: true,
+              }),
+            );
+          }
+          break;
+        }
+      }
+    }
+
+    this.addAlarms();
+    this.addOutputs(eventBusArn);
+    if (props.acknowledgeNagFindings ?? true) addNagSuppressions(this);
+  }
+
+  /** Every alarm description is a runbook: what it means, where to look, how to recover. */
+  private addAlarms(): void {
+    const alarm = (id: string, props: cloudwatch.AlarmProps) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...props,
+      });
+      a.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      this.alarms.push(a);
+    };
+
+    for (const [queueId, q] of entries(this.queues)) {
+      const name = capitalize(queueId);
+      const consumer = Object.values(wiring.functions as Record<FunctionId, FunctionSpec>).find(
+        (f) => f.trigger.kind === "sqs" && f.trigger.queue === queueId,
+      )!.entry;
+      alarm(`${name}DeadLettered`, {
+        alarmDescription: [
+          `${queueId} messages exhausted their retries and reached the dead-letter queue; the dead-letter function is marking their jobs FAILED.`,
+          `Look: /aws/lambda logs of the ${consumer} function (errorCode, jobId), and the FAILED job records.`,
+          `Recover: fix the cause, then upload the source object again (a new upload is a new job).`,
+        ].join(" "),
+        metric: q.deadLetterQueue.metricNumberOfMessagesReceived({ period: ALARM_PERIOD, statistic: "Sum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+      alarm(`${name}DlqDepth`, {
+        alarmDescription: [
+          `Messages stay in the ${queueId} dead-letter queue: the dead-letter function cannot record their failure, so jobs may look RUNNING forever.`,
+          `Look: the dead-letter function's logs and its Errors alarm.`,
+          `Recover: fix it and the event source mapping retries by itself; to retry the work instead, redrive with`,
+          `aws sqs start-message-move-task --source-arn <${queueId} DLQ ARN> (messages go back to the ${queueId} queue).`,
+        ].join(" "),
+        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: "Maximum" }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+
+    alarm("ChunkerFailuresDepth", {
+      alarmDescription: [
+        "The chunker failed an upload's S3 event three times (or it aged out); the job may not exist or may be stuck in CHUNKING.",
+        "Look: the message body (requestContext.condition, responsePayload.errorMessage) and the chunker's logs.",
+        "Recover: fix the cause, upload the source object again (a new upload is a new job), then delete the message.",
+      ].join(" "),
+      metric: this.chunkerFailures.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: "Maximum" }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+
+    for (const [functionId, fn] of entries(this.functions)) {
+      alarm(`${capitalize(functionId)}Errors`, {
+        alarmDescription: [
+          `The ${functionId} function threw or timed out (item failures reported to SQS do not count here).`,
+          `Look: its log group ${fn.logGroup.logGroupName} (level ERROR) and X-Ray traces; Duration near ${fn.spec.timeoutSeconds}s means a timeout.`,
+          `Recover: ${retryPath(fn.spec)}`,
+        ].join(" "),
+        metric: fn.fn.metricErrors({ period: ALARM_PERIOD, statistic: "Sum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+  }
+
+  private addOutputs(eventBusArn: string): void {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out("InputBucketName", this.buckets.input.bucketName, "Drop audio/video here (aws s3 cp file s3://<bucket>/ --metadata ...)");
+    out("WorkBucketName", this.buckets.work.bucketName, `Segments and raw results, expired after ${wiring.buckets.work.expireDays} days`);
+    out("OutputBucketName", this.buckets.output.bucketName, "Transcripts: jobs/<jobId>/transcript.{json,verbose.json,txt,srt,vtt}");
+    out("TableName", this.table.tableName, "Jobs (pk JOB#<jobId>, sk JOB) and utterances (sk UTT#...)");
+    out("SourceIndexName", wiring.table.sourceIndex.name, "GSI: gsi1pk = SOURCE#<bucket>/<key>");
+    out("TopicArn", this.topic.topicArn, "Job COMPLETED/FAILED notifications");
+    out("AlarmTopicArn", this.alarmTopic.topicArn, "CloudWatch alarm notifications");
+    out("EventBusArn", eventBusArn, `Job events: source ${wiring.eventSource}, detail-type "${wiring.eventDetailType}"`);
+    out("SegmentsQueueUrl", this.queues.segments.queue.queueUrl, "Segments to transcribe");
+    out("StitchQueueUrl", this.queues.stitch.queue.queueUrl, "Jobs ready to stitch");
+    out("SegmentsDlqUrl", this.queues.segments.deadLetterQueue.queueUrl, "Dead-lettered segment messages");
+    out("StitchDlqUrl", this.queues.stitch.deadLetterQueue.queueUrl, "Dead-lettered stitch messages");
+    out("ChunkerFailuresQueueUrl", this.chunkerFailures.queueUrl, "S3 events the chunker failed on");
+    out("ProviderSecretArn", this.providerSecret.secretArn, "Put the provider API key here (put-secret-value)");
+    out("KeyArn", this.key.keyArn, "KMS key encrypting the pipeline's data; uploaders need kms:GenerateDataKey on it");
+  }
+}
+
+/** What happens to the failed event on its own, and what a human does after the fix. */
+function retryPath(spec: FunctionSpec): string {
+  switch (spec.trigger.kind) {
+    case "s3":
+      return "Lambda retries the S3 event twice, then keeps it in the chunker-failures queue (own alarm); after fixing, upload the source object again.";
+    case "sqs":
+      return `SQS redelivers the message (visibility timeout) up to its queue's maxReceiveCount, then the dead-letter function marks the job FAILED; after fixing, upload the source object again.`;
+    case "sqsDeadLetter":
+      return "the message stays in its dead-letter queue and is retried until it succeeds or its 14-day retention ends (DlqDepth alarm); fix and it drains by itself.";
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function entries<K extends string, V>(record: Record<K, V>): [K, V][] {
+  return Object.entries(record) as [K, V][];
+}
+
+function mapRecord<K extends string, V, R>(record: Record<K, V>, f: (key: K, value: V) => R): Record<K, R> {
+  return Object.fromEntries(entries(record).map(([k, v]) => [k, f(k, v)])) as Record<K, R>;
+}

@@ -1,0 +1,690 @@
+/**
+ * The deployable stack, asserted on its synthesized template. One stack is
+ * synthesized (with real esbuild bundling and the ffmpeg layer) and shared by
+ * every test; variants that only change settings synthesize without bundling
+ * or asset staging, so the file stays well under a minute.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { App, Stack, type CfnElement } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import type { IConstruct } from "constructs";
+import { AwsSolutionsChecks } from "cdk-nag";
+import {
+  ENV,
+  MEDIA_SUFFIXES,
+  wiring,
+  type BucketId,
+  type FunctionId,
+  type FunctionSpec,
+  type QueueId,
+} from "../../shared/wiring.js";
+import { EVENT_BUS_NAME, EXISTENCE_CHECKS, SpeechToTextStack, VISIBILITY_FACTOR } from "../../infra/stack.js";
+import { recorded } from "../../infra/nag-suppressions.js";
+import { TABLE_ACTIONS } from "../../infra/constructs/pipeline-function.js";
+import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../infra/settings.js";
+
+const FUNCTION_IDS = Object.keys(wiring.functions) as FunctionId[];
+const SPECS = wiring.functions as Record<FunctionId, FunctionSpec>;
+const QUEUE_IDS = Object.keys(wiring.queues) as QueueId[];
+const BUCKET_IDS = Object.keys(wiring.buckets) as BucketId[];
+
+/** Settings, apps and stacks that only change props: no bundling, no copying the 150 MB layer. */
+function quickStack(settings: ConstructorParameters<typeof SpeechToTextStack>[2] = {}): SpeechToTextStack {
+  const app = new App({ context: { "aws:cdk:bundling-stacks": [], "aws:cdk:disable-asset-staging": true } });
+  return new SpeechToTextStack(app, "Quick", settings);
+}
+
+let app: App;
+let stack: SpeechToTextStack;
+let template: Template;
+let assemblyDir: string;
+
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+const arn = (construct: IConstruct) => ({ "Fn::GetAtt": [logicalId(construct), "Arn"] });
+const objectsOf = (construct: IConstruct) => ({ "Fn::Join": ["", [arn(construct), "/*"]] });
+
+function logicalId(construct: IConstruct): string {
+  const child = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(child);
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement attached to a function's execution role. */
+function roleStatements(functionId: FunctionId): Statement[] {
+  const roleId = logicalId(stack.functions[functionId].role);
+  const policies = Object.values(template.findResources("AWS::IAM::Policy")) as Array<{
+    Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+  }>;
+  return policies
+    .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+/** The resources a role may use `action` on, as template JSON. */
+function resourcesFor(functionId: FunctionId, action: string): string[] {
+  return roleStatements(functionId)
+    .filter((s) => actionsOf(s).includes(action))
+    .flatMap((s) => resourcesOf(s).map((r) => JSON.stringify(r)))
+    .sort();
+}
+
+function functionProps(functionId: FunctionId): Record<string, any> {
+  return template.toJSON().Resources[logicalId(stack.functions[functionId].fn)].Properties;
+}
+
+beforeAll(() => {
+  // Prepare: the stack as `cdk synth` builds it (handlers bundled by esbuild, the ffmpeg layer staged
+  // from node_modules), with an alarm e-mail. Asset staging is off only so the 150 MB layer is not
+  // copied into a temporary cloud assembly on every run; bundling still writes to the assembly.
+  app = new App({ context: { "aws:cdk:disable-asset-staging": true } });
+  stack = new SpeechToTextStack(app, "SpeechToText", { settings: { alarmEmail: "ops@example.com" } });
+  // Act: synthesize once.
+  template = Template.fromStack(stack);
+  assemblyDir = app.outdir;
+}, 120_000);
+
+describe("buckets", () => {
+  it("encrypts the input, work and output buckets with the app key and logs their access", () => {
+    for (const id of BUCKET_IDS) {
+      template.hasResource("AWS::S3::Bucket", {
+        Properties: {
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              {
+                BucketKeyEnabled: true,
+                ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: arn(stack.key) },
+              },
+            ],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+          LoggingConfiguration: {
+            DestinationBucketName: ref(stack.accessLogsBucket),
+            LogFilePrefix: `${wiring.buckets[id].name}/`,
+          },
+        },
+        UpdateReplacePolicy: "Retain",
+        DeletionPolicy: "Retain",
+      });
+      expect(template.toJSON().Resources[logicalId(stack.buckets[id])]).toBeDefined();
+    }
+  });
+
+  it("keeps access logs in an SSE-S3 bucket (S3 log delivery cannot write SSE-KMS) with public access blocked", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+    });
+    template.resourceCountIs("AWS::S3::Bucket", BUCKET_IDS.length + 1);
+  });
+
+  it("denies non-TLS requests on every bucket", () => {
+    for (const bucket of [...Object.values(stack.buckets), stack.accessLogsBucket]) {
+      template.hasResourceProperties("AWS::S3::BucketPolicy", {
+        Bucket: ref(bucket),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "s3:*",
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("expires work files after the wiring's days and nothing in the input or output bucket", () => {
+    const rules = (id: BucketId) =>
+      template.toJSON().Resources[logicalId(stack.buckets[id])].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+    expect(rules("work")).toContainEqual(expect.objectContaining({ ExpirationInDays: wiring.buckets.work.expireDays, Status: "Enabled" }));
+    expect(rules("input").some((r) => "ExpirationInDays" in r)).toBe(false);
+    expect(rules("output").some((r) => "ExpirationInDays" in r)).toBe(false);
+  });
+
+  it("triggers the chunker on ObjectCreated in the input bucket, one filter per media suffix", () => {
+    const notifications = template.findResources("Custom::S3BucketNotifications");
+    const configs = Object.values(notifications).flatMap(
+      (n: any) => n.Properties.NotificationConfiguration.LambdaFunctionConfigurations as any[],
+    );
+    const chunker = arn(stack.functions.chunker.fn);
+    expect(configs.map((c) => c.Filter.Key.FilterRules[0].Value).sort()).toEqual([...MEDIA_SUFFIXES].sort());
+    for (const c of configs) {
+      expect(c.Events).toEqual(["s3:ObjectCreated:*"]);
+      expect(c.LambdaFunctionArn).toEqual(chunker);
+      expect(c.Filter.Key.FilterRules).toEqual([{ Name: "suffix", Value: expect.any(String) }]);
+    }
+    expect(Object.values(notifications).map((n: any) => n.Properties.BucketName)).toEqual([ref(stack.buckets.input)]);
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      Principal: "s3.amazonaws.com",
+      FunctionName: chunker,
+      SourceArn: arn(stack.buckets.input),
+      SourceAccount: { Ref: "AWS::AccountId" },
+    });
+  });
+});
+
+describe("queues", () => {
+  it("gives each queue its wiring's visibility timeout, at least 6x its consumer's timeout, and a DLQ after maxReceiveCount", () => {
+    for (const id of QUEUE_IDS) {
+      const q = stack.queues[id];
+      const spec = wiring.queues[id];
+      const consumer = FUNCTION_IDS.find((f) => SPECS[f].trigger.kind === "sqs" && (SPECS[f].trigger as { queue: QueueId }).queue === id)!;
+      const props = template.toJSON().Resources[logicalId(q.queue)].Properties;
+      expect(props.VisibilityTimeout).toBe(spec.visibilityTimeoutSeconds);
+      expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * functionProps(consumer).Timeout);
+      expect(props.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(q.deadLetterQueue), maxReceiveCount: spec.maxReceiveCount });
+    }
+  });
+
+  it("gives the dead-letter queues 14 days and a visibility timeout 6x the dead-letter function's", () => {
+    for (const id of QUEUE_IDS) {
+      const props = template.toJSON().Resources[logicalId(stack.queues[id].deadLetterQueue)].Properties;
+      expect(props.MessageRetentionPeriod).toBe(14 * 86400);
+      expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * functionProps("deadLetter").Timeout);
+    }
+  });
+
+  it("encrypts every queue with the app key and denies non-TLS access", () => {
+    const queues = template.findResources("AWS::SQS::Queue");
+    expect(Object.keys(queues)).toHaveLength(QUEUE_IDS.length * 2 + 1);
+    for (const [id, q] of Object.entries(queues) as Array<[string, any]>) {
+      expect(q.Properties.KmsMasterKeyId).toEqual(arn(stack.key));
+      template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe("functions", () => {
+  it.each(FUNCTION_IDS)("%s runs Node 22 on x86_64 with the wiring's sizing, tracing and JSON logs", (id) => {
+    const spec = SPECS[id];
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      FunctionName: Match.absent(),
+      Runtime: "nodejs22.x",
+      Architectures: ["x86_64"],
+      Handler: "index.handler",
+      MemorySize: spec.memoryMb,
+      Timeout: spec.timeoutSeconds,
+      EphemeralStorage: { Size: spec.ephemeralStorageMb },
+      TracingConfig: { Mode: "Active" },
+      LoggingConfig: { LogFormat: "JSON", LogGroup: ref(stack.functions[id].logGroup), ApplicationLogLevel: "INFO" },
+      Role: arn(stack.functions[id].role),
+    });
+    expect(functionProps(id).MemorySize).toBe(spec.memoryMb);
+  });
+
+  it.each(FUNCTION_IDS)("%s gets every resource name and setting through the wiring's ENV names", (id) => {
+    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
+    expect(env).toMatchObject({
+      [ENV.inputBucket]: ref(stack.buckets.input),
+      [ENV.workBucket]: ref(stack.buckets.work),
+      [ENV.outputBucket]: ref(stack.buckets.output),
+      [ENV.segmentsQueueUrl]: ref(stack.queues.segments.queue),
+      [ENV.stitchQueueUrl]: ref(stack.queues.stitch.queue),
+      [ENV.table]: ref(stack.table),
+      [ENV.topicArn]: ref(stack.topic),
+      [ENV.eventBusName]: EVENT_BUS_NAME,
+      [ENV.baseUrl]: DEFAULT_SETTINGS.providerBaseUrl,
+      [ENV.model]: DEFAULT_SETTINGS.model,
+      [ENV.chunkSeconds]: String(DEFAULT_SETTINGS.chunkSeconds),
+      [ENV.overlapSeconds]: String(DEFAULT_SETTINGS.overlapSeconds),
+      [ENV.retentionDays]: String(DEFAULT_SETTINGS.retentionDays),
+      [ENV.providerTimeoutMs]: String(DEFAULT_SETTINGS.providerTimeoutMs),
+      [ENV.providerMaxAttempts]: String(DEFAULT_SETTINGS.providerMaxAttempts),
+    });
+  });
+
+  it.each(FUNCTION_IDS)("%s has ffmpeg (layer + paths) exactly when the wiring says it needs it", (id) => {
+    const props = functionProps(id);
+    const env = props.Environment.Variables as Record<string, unknown>;
+    if (SPECS[id].needsFfmpeg) {
+      expect(env[ENV.ffmpegPath]).toBe("/opt/bin/ffmpeg");
+      expect(env[ENV.ffprobePath]).toBe("/opt/bin/ffprobe");
+      expect(props.Layers).toEqual([ref(stack.ffmpeg!.layer)]);
+    } else {
+      expect(env[ENV.ffmpegPath]).toBeUndefined();
+      expect(props.Layers).toBeUndefined();
+    }
+  });
+
+  it.each(FUNCTION_IDS)("%s gets the secret's ARN, never the API key, and only if it calls the provider", (id) => {
+    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.apiKey]).toBeUndefined();
+    if (SPECS[id].access.providerSecret) expect(env[ENV.apiKeySecretArn]).toEqual(ref(stack.providerSecret));
+    else expect(env[ENV.apiKeySecretArn]).toBeUndefined();
+  });
+
+  it("consumes the segment and stitch queues with partial batch responses and a concurrency cap", () => {
+    for (const id of ["transcriber", "stitcher"] as const) {
+      const trigger = wiring.functions[id].trigger;
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: ref(stack.functions[id].fn),
+        EventSourceArn: arn(stack.queues[trigger.queue].queue),
+        BatchSize: trigger.batchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: {
+          MaximumConcurrency: id === "transcriber" ? DEFAULT_SETTINGS.transcriberMaxConcurrency : trigger.maxConcurrency,
+        },
+      });
+    }
+  });
+
+  it("wires both dead-letter queues to the dead-letter function", () => {
+    for (const q of wiring.functions.deadLetter.trigger.queues) {
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: ref(stack.functions.deadLetter.fn),
+        EventSourceArn: arn(stack.queues[q].deadLetterQueue),
+        BatchSize: wiring.functions.deadLetter.trigger.batchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+    }
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2 + wiring.functions.deadLetter.trigger.queues.length);
+  });
+
+  it("keeps the chunker's failed S3 events in a queue instead of dropping them", () => {
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: ref(stack.functions.chunker.fn),
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: arn(stack.chunkerFailures) } },
+    });
+  });
+
+  it("keeps each function's logs in its own group for the configured days", () => {
+    for (const id of FUNCTION_IDS) {
+      const group = template.toJSON().Resources[logicalId(stack.functions[id].logGroup)];
+      expect(group.Properties.RetentionInDays).toBe(DEFAULT_SETTINGS.logRetentionDays);
+    }
+  });
+
+  it("bundles each handler as ESM with a createRequire banner and without the ffmpeg installers", () => {
+    const bundles = readdirSync(assemblyDir)
+      .map((d) => join(assemblyDir, d, "index.mjs"))
+      .filter((f) => existsSync(f));
+    expect(bundles).toHaveLength(FUNCTION_IDS.length);
+    for (const file of bundles) {
+      const code = readFileSync(file, "utf8");
+      expect(code.startsWith("import { createRequire as __sttCreateRequire } from 'node:module';")).toBe(true);
+      // The installers stay external: at most a require() of the package name, never its code.
+      expect(code).not.toContain("johnvansickle");
+    }
+  });
+});
+
+describe("ffmpeg layer", () => {
+  it("is built for the one architecture and runtime, described with the locked package versions", () => {
+    const lock = JSON.parse(readFileSync(join(process.cwd(), "package-lock.json"), "utf8"));
+    const ffmpegVersion = lock.packages["node_modules/@ffmpeg-installer/linux-x64"].version as string;
+    const ffprobeVersion = lock.packages["node_modules/@ffprobe-installer/linux-x64"].version as string;
+    template.hasResourceProperties("AWS::Lambda::LayerVersion", {
+      CompatibleArchitectures: ["x86_64"],
+      CompatibleRuntimes: ["nodejs22.x"],
+      Description: Match.stringLikeRegexp(
+        `@ffmpeg-installer/linux-x64@${ffmpegVersion}.*@ffprobe-installer/linux-x64@${ffprobeVersion}`,
+      ),
+    });
+  });
+
+  it("ships bin/ffmpeg and bin/ffprobe executable by any user (Lambda does not run as the files' owner)", () => {
+    for (const name of ["ffmpeg", "ffprobe"]) {
+      const file = join(stack.ffmpeg!.assetDir, "bin", name);
+      const source = join(process.cwd(), "node_modules", `@${name}-installer`, "linux-x64", name);
+      expect(statSync(file).size).toBe(statSync(source).size);
+      expect(statSync(file).mode & 0o005).toBe(0o005);
+    }
+  });
+});
+
+describe("job table", () => {
+  it("is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the bySource index", () => {
+    const t = wiring.table;
+    template.hasResource("AWS::DynamoDB::Table", {
+      Properties: {
+        KeySchema: [
+          { AttributeName: t.partitionKey, KeyType: "HASH" },
+          { AttributeName: t.sortKey, KeyType: "RANGE" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: "KMS", KMSMasterKeyId: arn(stack.key) },
+        TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: t.sourceIndex.name,
+            KeySchema: [
+              { AttributeName: t.sourceIndex.partitionKey, KeyType: "HASH" },
+              { AttributeName: t.sourceIndex.sortKey, KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "ALL" },
+          },
+        ],
+      },
+      DeletionPolicy: "Retain",
+    });
+  });
+});
+
+describe("notifications, key and secret", () => {
+  it("encrypts both topics with the app key and denies non-TLS publishing", () => {
+    for (const topic of [stack.topic, stack.alarmTopic]) {
+      template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: arn(stack.key) });
+      expect(template.toJSON().Resources[logicalId(topic)].Properties.KmsMasterKeyId).toEqual(arn(stack.key));
+      template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+        Topics: [ref(topic)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("subscribes the alarm e-mail to the alarm topic, not to the job topic", () => {
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+      TopicArn: ref(stack.alarmTopic),
+    });
+    template.resourceCountIs("AWS::SNS::Subscription", 1);
+  });
+
+  it("rotates the one customer-managed key and lets CloudWatch publish alarms through it", () => {
+    template.resourceCountIs("AWS::KMS::Key", 1);
+    template.hasResourceProperties("AWS::KMS::Key", {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("keeps the provider key in a KMS-encrypted secret whose value is not in the template", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      KmsKeyId: arn(stack.key),
+      SecretString: Match.absent(),
+    });
+  });
+});
+
+describe("alarms", () => {
+  it("alarms on dead-lettered messages and DLQ depth for each queue, the chunker's failures, and each function's errors", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")) as any[];
+    expect(alarms).toHaveLength(QUEUE_IDS.length * 2 + 1 + FUNCTION_IDS.length);
+    for (const id of QUEUE_IDS) {
+      const dlq = { "Fn::GetAtt": [logicalId(stack.queues[id].deadLetterQueue), "QueueName"] };
+      const onDlq = alarms.filter((a) => JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: "QueueName", Value: dlq }]));
+      expect(onDlq.map((a) => a.Properties.MetricName).sort()).toEqual(["ApproximateNumberOfMessagesVisible", "NumberOfMessagesReceived"]);
+    }
+    for (const id of FUNCTION_IDS) {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        MetricName: "Errors",
+        Namespace: "AWS/Lambda",
+        Dimensions: [{ Name: "FunctionName", Value: ref(stack.functions[id].fn) }],
+        Threshold: 1,
+      });
+    }
+  });
+
+  it("sends every alarm to the alarm topic with a runbook in its description", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")) as any[];
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([ref(stack.alarmTopic)]);
+      const description = JSON.stringify(a.Properties.AlarmDescription);
+      expect(description).toMatch(/Look:/);
+      expect(description).toMatch(/Recover:/);
+    }
+  });
+});
+
+describe("outputs", () => {
+  it("exports the bucket names, table name, topic ARN and queue URLs", () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.InputBucketName.Value).toEqual(ref(stack.buckets.input));
+    expect(outputs.WorkBucketName.Value).toEqual(ref(stack.buckets.work));
+    expect(outputs.OutputBucketName.Value).toEqual(ref(stack.buckets.output));
+    expect(outputs.TableName.Value).toEqual(ref(stack.table));
+    expect(outputs.TopicArn.Value).toEqual(ref(stack.topic));
+    expect(outputs.SegmentsQueueUrl.Value).toEqual(ref(stack.queues.segments.queue));
+    expect(outputs.StitchQueueUrl.Value).toEqual(ref(stack.queues.stitch.queue));
+    expect(outputs.SegmentsDlqUrl.Value).toEqual(ref(stack.queues.segments.deadLetterQueue));
+    expect(outputs.StitchDlqUrl.Value).toEqual(ref(stack.queues.stitch.deadLetterQueue));
+    expect(outputs.ProviderSecretArn.Value).toEqual(ref(stack.providerSecret));
+  });
+});
+
+describe("IAM: each function gets only what its wiring uses", () => {
+  const expectedActions = (id: FunctionId): string[] => {
+    const { access, trigger } = SPECS[id];
+    const actions = new Set<string>(["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+    if (trigger.kind !== "s3") {
+      for (const a of ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) actions.add(a);
+    }
+    if (access.read.length) actions.add("s3:GetObject");
+    if (access.write.length) actions.add("s3:PutObject");
+    if (EXISTENCE_CHECKS[id]?.length) actions.add("s3:ListBucket");
+    if (access.send.length || trigger.kind === "s3") actions.add("sqs:SendMessage");
+    if (access.table !== "none") for (const a of TABLE_ACTIONS[access.table]) actions.add(a);
+    if (access.publish) {
+      actions.add("sns:Publish");
+      actions.add("events:PutEvents");
+    }
+    if (access.providerSecret) actions.add("secretsmanager:GetSecretValue");
+    actions.add("kms:Decrypt");
+    if (access.write.length || access.send.length || access.publish || access.table === "readWrite") {
+      actions.add("kms:Encrypt");
+      actions.add("kms:GenerateDataKey");
+    }
+    return [...actions].sort();
+  };
+
+  it.each(FUNCTION_IDS)("%s: exactly the expected actions, nothing broader", (id) => {
+    const actions = [...new Set(roleStatements(id).flatMap(actionsOf))].sort();
+    expect(actions).toEqual(expectedActions(id));
+    expect(actions.some((a) => a.includes("*"))).toBe(false);
+    expect(roleStatements(id).every((s) => s.Effect === "Allow")).toBe(true);
+  });
+
+  it.each(FUNCTION_IDS)("%s: Resource * only for X-Ray, which has no resource-level permissions", (id) => {
+    for (const s of roleStatements(id)) {
+      if (resourcesOf(s).includes("*")) expect(actionsOf(s).sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+    }
+  });
+
+  it.each(FUNCTION_IDS)("%s: S3 object rights only on the buckets its wiring reads and writes", (id) => {
+    const { read, write } = SPECS[id].access;
+    expect(resourcesFor(id, "s3:GetObject")).toEqual(read.map((b) => JSON.stringify(objectsOf(stack.buckets[b]))).sort());
+    expect(resourcesFor(id, "s3:PutObject")).toEqual(write.map((b) => JSON.stringify(objectsOf(stack.buckets[b]))).sort());
+    expect(resourcesFor(id, "s3:ListBucket")).toEqual(
+      (EXISTENCE_CHECKS[id] ?? []).map((b) => JSON.stringify(arn(stack.buckets[b]))).sort(),
+    );
+  });
+
+  it.each(FUNCTION_IDS)("%s: sends only to its wiring's queues (the chunker also to its failure queue)", (id) => {
+    const queues = SPECS[id].access.send.map((q) => arn(stack.queues[q].queue));
+    if (SPECS[id].trigger.kind === "s3") queues.push(arn(stack.chunkerFailures));
+    expect(resourcesFor(id, "sqs:SendMessage")).toEqual(queues.map((q) => JSON.stringify(q)).sort());
+  });
+
+  it.each(FUNCTION_IDS)("%s: consumes only the queues that trigger it", (id) => {
+    const trigger = SPECS[id].trigger;
+    const consumed =
+      trigger.kind === "sqs"
+        ? [arn(stack.queues[trigger.queue].queue)]
+        : trigger.kind === "sqsDeadLetter"
+          ? trigger.queues.map((q) => arn(stack.queues[q].deadLetterQueue))
+          : [];
+    expect(resourcesFor(id, "sqs:ReceiveMessage")).toEqual(consumed.map((q) => JSON.stringify(q)).sort());
+  });
+
+  it.each(FUNCTION_IDS)("%s: table actions on the table, Query on the bySource index only", (id) => {
+    const tableArn = JSON.stringify(arn(stack.table));
+    const indexArn = JSON.stringify({ "Fn::Join": ["", [arn(stack.table), `/index/${wiring.table.sourceIndex.name}`]] });
+    expect(resourcesFor(id, "dynamodb:PutItem")).toEqual(SPECS[id].access.table === "readWrite" ? [tableArn] : []);
+    expect(resourcesFor(id, "dynamodb:Query")).toEqual(SPECS[id].access.table === "none" ? [] : [tableArn, indexArn].sort());
+  });
+
+  it.each(FUNCTION_IDS)("%s: publishes to the job topic and the default bus, for the pipeline's source only", (id) => {
+    expect(resourcesFor(id, "sns:Publish")).toEqual(SPECS[id].access.publish ? [JSON.stringify(ref(stack.topic))] : []);
+    const putEvents = roleStatements(id).filter((s) => actionsOf(s).includes("events:PutEvents"));
+    expect(putEvents).toHaveLength(SPECS[id].access.publish ? 1 : 0);
+    for (const s of putEvents) {
+      expect(JSON.stringify(s.Resource)).toContain(":event-bus/default");
+      expect(s.Condition).toEqual({ StringEquals: { "events:source": wiring.eventSource } });
+    }
+  });
+
+  it.each(FUNCTION_IDS)("%s: reads the provider secret only if it calls the provider", (id) => {
+    expect(resourcesFor(id, "secretsmanager:GetSecretValue")).toEqual(
+      SPECS[id].access.providerSecret ? [JSON.stringify(ref(stack.providerSecret))] : [],
+    );
+  });
+
+  it.each(FUNCTION_IDS)("%s: uses the app key only through the services it calls", (id) => {
+    const kmsStatements = roleStatements(id).filter((s) => actionsOf(s).some((a) => a.startsWith("kms:")));
+    for (const s of kmsStatements) expect(s.Resource).toEqual(arn(stack.key));
+    const writes = kmsStatements.filter((s) => actionsOf(s).includes("kms:GenerateDataKey"));
+    for (const s of writes) expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual(["kms:ViaService"]);
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  it("reports no unacknowledged finding, errors or warnings", () => {
+    // Act
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+    // Assess
+    const findings = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`);
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it("gives every acknowledgment a written reason", () => {
+    const acks = recorded.get(stack) ?? [];
+    expect(acks.length).toBeGreaterThan(0);
+    for (const a of acks) expect(a.reason.length, `${a.id} on ${a.path}`).toBeGreaterThanOrEqual(40);
+  });
+
+  it("acknowledges only findings that actually occur (no stale acknowledgments)", () => {
+    // Prepare: the same stack without acknowledgments.
+    const raw = quickStack({ acknowledgeNagFindings: false, settings: { alarmEmail: "ops@example.com" } });
+    // Act
+    const findings = new AwsSolutionsChecks().validateScope(raw).violations;
+    const occurring = new Set(
+      findings.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}@${(r.constructPath ?? "").replace(/^Quick\//, "")}`)),
+    );
+    // Assess: every acknowledgment silences a finding on its construct or below it.
+    for (const a of recorded.get(stack) ?? []) {
+      const path = a.path.replace(/^SpeechToText\//, "");
+      const hit = [...occurring].some((f) => f.startsWith(`${a.id}@${path}`));
+      expect(hit, `${a.id} on ${a.path}`).toBe(true);
+    }
+  });
+
+  it("leaves no CDK warnings or errors on the stack", () => {
+    const annotations = Annotations.fromStack(stack);
+    expect(annotations.findError("*", Match.anyValue())).toEqual([]);
+    expect(annotations.findWarning("*", Match.anyValue())).toEqual([]);
+  });
+});
+
+describe("settings", () => {
+  it("caps in-flight provider requests with transcriberMaxConcurrency", () => {
+    // Prepare
+    const quick = quickStack({ settings: { transcriberMaxConcurrency: 5 } });
+    // Act
+    const t = Template.fromStack(quick);
+    // Assess
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [quick.getLogicalId(quick.queues.segments.queue.node.defaultChild as CfnElement), "Arn"] },
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it("uses an existing secret by name without creating one, and grants only that secret", () => {
+    // Prepare
+    const quick = quickStack({ settings: { providerSecretName: "stt/provider-key" } });
+    // Act
+    const t = Template.fromStack(quick);
+    // Assess
+    t.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    const partialArn = (suffix: string) => ({
+      "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":secretsmanager:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, `:secret:stt/provider-key${suffix}`]],
+    });
+    t.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: partialArn("-??????") }]),
+      },
+    });
+    t.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ [ENV.apiKeySecretArn]: partialArn("") }) },
+    });
+    expect(new AwsSolutionsChecks().validateScope(quick).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it("passes provider, chunking and retention settings to the functions", () => {
+    const quick = quickStack({
+      settings: { providerBaseUrl: "https://example.test/v1", model: "m", chunkSeconds: 60, overlapSeconds: 2, retentionDays: 7 },
+    });
+    Template.fromStack(quick).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.baseUrl]: "https://example.test/v1",
+          [ENV.model]: "m",
+          [ENV.chunkSeconds]: "60",
+          [ENV.overlapSeconds]: "2",
+          [ENV.retentionDays]: "7",
+        }),
+      },
+    });
+  });
+
+  it("rejects values AWS or the pipeline cannot run with, listing each problem", () => {
+    expect(() => resolveSettings({ transcriberMaxConcurrency: 1 })).toThrow(/transcriberMaxConcurrency/);
+    expect(() => resolveSettings({ chunkSeconds: 60, overlapSeconds: 30 })).toThrow(/overlapSeconds/);
+    expect(() => resolveSettings({ providerBaseUrl: "http://insecure.example" })).toThrow(/https/);
+    expect(() => resolveSettings({ providerTimeoutMs: 200_000 })).toThrow(/exceeds the transcriber timeout/);
+    expect(() => resolveSettings({ logRetentionDays: 10 })).toThrow(/logRetentionDays/);
+    expect(() => resolveSettings({ alarmEmail: "nope" })).toThrow(/alarmEmail/);
+  });
+
+  it("reads context values given as strings on the command line", () => {
+    const context: Record<string, unknown> = { "stt:transcriberMaxConcurrency": "12", "stt:model": "x/y", "stt:alarmEmail": "a@b.co" };
+    const s = settingsFromContext((k) => context[k]);
+    expect(s).toMatchObject({ transcriberMaxConcurrency: 12, model: "x/y", alarmEmail: "a@b.co", chunkSeconds: DEFAULT_SETTINGS.chunkSeconds });
+  });
+
+  it("keeps cdk.json's context defaults equal to the code's defaults", () => {
+    const cdkJson = JSON.parse(readFileSync(join(process.cwd(), "cdk.json"), "utf8")) as { app: string; context: Record<string, unknown> };
+    expect(cdkJson.app).toBe("npx tsx infra/app.ts");
+    expect(settingsFromContext((k) => cdkJson.context[k])).toEqual(DEFAULT_SETTINGS);
+  });
+});
