@@ -87,8 +87,9 @@ export function parseJobOptions(
   if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
     problem(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
   }
-  if (options.overlapSeconds >= options.chunkSeconds / 2) {
-    problem(`overlap-seconds (${options.overlapSeconds}) must be less than half of chunk-seconds (${options.chunkSeconds})`);
+  // The overlap is context around a segment's own stretch (half on each side), so it only has to be shorter than the chunk.
+  if (options.overlapSeconds >= options.chunkSeconds) {
+    problem(`overlap-seconds (${options.overlapSeconds}) must be less than chunk-seconds (${options.chunkSeconds})`);
   }
   return problems.length > 0 ? { ok: false, reason: problems.join("; ") } : { ok: true, options };
 }

@@ -1,17 +1,24 @@
 import type { SpeakerSample } from "./speaker-samples.js";
 import type { Word } from "./types.js";
 
+/** Who a probe piece comes from: a settled global speaker, or an unlinked local one (by key). */
+export type ProbeOwner = { kind: "known"; label: string } | { kind: "unknown"; key: string };
+
 /** One stretch of segment audio placed at `at` seconds in the probe clip. */
 export interface ProbePiece {
   sample: SpeakerSample;
   at: number;
-  /** The known global speaker it comes from; null for the speaker being identified. */
-  owner: string | null;
+  owner: ProbeOwner;
 }
 
 export interface ProbePlan {
   pieces: ProbePiece[];
   duration: number;
+}
+
+export interface ProbeUnknown {
+  key: string;
+  samples: readonly SpeakerSample[];
 }
 
 export interface ProbeOptions {
@@ -20,74 +27,92 @@ export interface ProbeOptions {
   piecesPerSpeaker?: number;
 }
 
+/** What the diarizer said of one unknown speaker. */
+export type ProbeVerdict =
+  | { kind: "known"; label: string }
+  /** Not any known speaker; unknowns with the same group are one new voice. */
+  | { kind: "new"; group: string }
+  | { kind: "unheard" };
+
 /**
- * Lays out a probe clip: a few seconds of each known speaker, then the
- * unknown one. Returns null when there is nobody to compare with or nothing
- * of the unknown speaker to send.
+ * Lays out one probe clip for a batch of unlinked speakers: a few seconds of
+ * each known speaker, then of each unknown one, with silence between. One
+ * request settles the whole batch, and unknowns that are the same new voice
+ * come out with the same label.
  */
 export function planProbe(
   known: Readonly<Record<string, readonly SpeakerSample[]>>,
-  unknown: readonly SpeakerSample[],
+  unknowns: readonly ProbeUnknown[],
   opts: ProbeOptions = {},
 ): ProbePlan | null {
   const gap = opts.gapSeconds ?? 0.6;
   const perSpeaker = opts.piecesPerSpeaker ?? 2;
-  const owners = Object.keys(known).filter((label) => known[label].length > 0);
-  if (owners.length === 0 || unknown.length === 0) return null;
+  const speakers: Array<{ owner: ProbeOwner; samples: readonly SpeakerSample[] }> = [
+    ...Object.keys(known)
+      .filter((label) => known[label].length > 0)
+      .map((label) => ({ owner: { kind: "known", label } as ProbeOwner, samples: known[label] })),
+    ...unknowns.filter((u) => u.samples.length > 0).map((u) => ({ owner: { kind: "unknown", key: u.key } as ProbeOwner, samples: u.samples })),
+  ];
+  if (!speakers.some((s) => s.owner.kind === "unknown")) return null;
   const pieces: ProbePiece[] = [];
   let at = gap;
-  const place = (sample: SpeakerSample, owner: string | null) => {
-    pieces.push({ sample, at, owner });
-    at += sample.end - sample.start + gap;
-  };
   // Interleave speakers so no two pieces of one voice sit side by side.
   for (let round = 0; round < perSpeaker; round++) {
-    for (const owner of owners) {
-      const sample = known[owner][round];
-      if (sample) place(sample, owner);
+    for (const { owner, samples } of speakers) {
+      const sample = samples[round];
+      if (!sample) continue;
+      pieces.push({ sample, at, owner });
+      at += sample.end - sample.start + gap;
     }
   }
-  for (const sample of unknown.slice(0, perSpeaker)) place(sample, null);
   return { pieces, duration: at };
 }
 
 /**
- * Reads the diarizer's answer: the label most of the unknown piece's words
- * carry, compared with the label each known speaker's pieces carry. Returns
- * the known speaker it matches, or null for a voice not heard before.
+ * Reads the diarizer's answer: each speaker's label in this request is the
+ * one most words of its pieces carry. An unknown whose label is a known
+ * speaker's is that speaker; otherwise it is new, grouped by label.
  */
-export function readProbeAnswer(plan: ProbePlan, words: readonly Word[]): string | null {
-  const labelsIn = (piece: ProbePiece) => {
+export function readProbeAnswer(plan: ProbePlan, words: readonly Word[]): Map<string, ProbeVerdict> {
+  const votes = new Map<string, Map<string, number>>();
+  const ownerKey = (o: ProbeOwner) => (o.kind === "known" ? `k:${o.label}` : `u:${o.key}`);
+  for (const piece of plan.pieces) {
     const from = piece.at - 0.15;
     const to = piece.at + (piece.sample.end - piece.sample.start) + 0.15;
-    return words.filter((w) => w.start >= from && w.start < to && w.speaker).map((w) => w.speaker as string);
-  };
-  const unknownVotes = tally(plan.pieces.filter((p) => p.owner === null).flatMap(labelsIn));
-  const unknownLabel = top(unknownVotes);
-  if (!unknownLabel) return null;
-
-  // Each known speaker's label in this request, by majority over its pieces.
-  const votesByOwner = new Map<string, Map<string, number>>();
+    const tally = votes.get(ownerKey(piece.owner)) ?? new Map<string, number>();
+    for (const w of words) {
+      if (w.speaker && w.start >= from && w.start < to) tally.set(w.speaker, (tally.get(w.speaker) ?? 0) + 1);
+    }
+    votes.set(ownerKey(piece.owner), tally);
+  }
+  // Known speakers claim labels; a label two known speakers share stays with the one it describes best.
+  const claimed = new Map<string, { label: string; share: number }>();
   for (const piece of plan.pieces) {
-    if (piece.owner === null) continue;
-    const votes = votesByOwner.get(piece.owner) ?? new Map<string, number>();
-    for (const label of labelsIn(piece)) votes.set(label, (votes.get(label) ?? 0) + 1);
-    votesByOwner.set(piece.owner, votes);
+    if (piece.owner.kind !== "known") continue;
+    const tally = votes.get(ownerKey(piece.owner))!;
+    const label = top(tally);
+    if (!label) continue;
+    const share = (tally.get(label) ?? 0) / sum(tally);
+    const current = claimed.get(label);
+    if (!current || share > current.share) claimed.set(label, { label: piece.owner.label, share });
   }
-  let best: { owner: string; share: number } | null = null;
-  for (const [owner, votes] of votesByOwner) {
-    if (top(votes) !== unknownLabel) continue;
-    const total = [...votes.values()].reduce((a, b) => a + b, 0);
-    const share = (votes.get(unknownLabel) ?? 0) / Math.max(1, total);
-    if (!best || share > best.share) best = { owner, share };
+  const verdicts = new Map<string, ProbeVerdict>();
+  for (const piece of plan.pieces) {
+    if (piece.owner.kind !== "unknown" || verdicts.has(piece.owner.key)) continue;
+    const label = top(votes.get(ownerKey(piece.owner))!);
+    const known = label ? claimed.get(label) : undefined;
+    verdicts.set(
+      piece.owner.key,
+      !label ? { kind: "unheard" } : known ? { kind: "known", label: known.label } : { kind: "new", group: label },
+    );
   }
-  return best?.owner ?? null;
+  return verdicts;
 }
 
-function tally(labels: readonly string[]): Map<string, number> {
-  const votes = new Map<string, number>();
-  for (const label of labels) votes.set(label, (votes.get(label) ?? 0) + 1);
-  return votes;
+function sum(votes: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const n of votes.values()) total += n;
+  return Math.max(1, total);
 }
 
 function top(votes: ReadonlyMap<string, number>): string | undefined {

@@ -48,6 +48,9 @@ export interface ResolvedWords {
 /** Below this much shared audio, only identical words count as one word heard twice. */
 const MIN_SHARED_AUDIO_SECONDS = 1;
 
+/** Copies further apart than this are not averaged: one of them is probably a clipped edge word. */
+const MAX_AVERAGED_GAP_SECONDS = 0.25;
+
 /** Caps the text alignment, which is quadratic, to what an overlap can hold. */
 const MAX_TEXT_ALIGN_WORDS = 300;
 
@@ -79,6 +82,8 @@ export function resolveOverlaps(results: readonly SegmentResult[]): ResolvedWord
   const alignments = alignPlaced(sorted, placed);
 
   const decisionTime = placed.map((words) => words.map((w) => w.start));
+  // Two independent hearings of one word: their mean start is a better estimate than either.
+  const averagedStart = placed.map(() => new Map<number, number>());
   const dropped = placed.map((words) => new Array<boolean>(words.length).fill(false));
   const kept = placed.map((words) => new Array<boolean>(words.length).fill(false));
 
@@ -87,6 +92,10 @@ export function resolveOverlaps(results: readonly SegmentResult[]): ResolvedWord
       const mean = (pair.left.start + pair.right.start) / 2;
       decisionTime[k][pair.leftPosition] = mean;
       decisionTime[k + 1][pair.rightPosition] = mean;
+      if (Math.abs(pair.left.start - pair.right.start) <= MAX_AVERAGED_GAP_SECONDS) {
+        averagedStart[k].set(pair.leftPosition, mean);
+        averagedStart[k + 1].set(pair.rightPosition, mean);
+      }
     }
     const splice = alignment.splice;
     if (splice === undefined) return;
@@ -102,11 +111,12 @@ export function resolveOverlaps(results: readonly SegmentResult[]): ResolvedWord
 
   const bounds = ownBounds(sorted);
   const words = placed.flatMap((segmentWords, k) =>
-    segmentWords.filter((_, p) => {
-      if (dropped[k][p]) return false;
-      if (kept[k][p]) return true;
+    segmentWords.flatMap((w, p) => {
+      if (dropped[k][p]) return [];
       const t = decisionTime[k][p];
-      return t >= bounds[k].from && t < bounds[k].to;
+      if (!kept[k][p] && !(t >= bounds[k].from && t < bounds[k].to)) return [];
+      const start = averagedStart[k].get(p);
+      return [start === undefined ? w : { ...w, start, end: Math.max(w.end, start) }];
     }),
   );
   return { words, alignments };

@@ -1,20 +1,27 @@
 import type { JobOptions } from "../domain/options.js";
 import type { SegmentResult, SpeakerMap } from "../domain/types.js";
-import { applyResolutions, speakerSamples, type LinkResult, type Resolution, type SpeakerSample } from "../domain/link-speakers.js";
-import { planProbe, readProbeAnswer, type ProbePiece } from "../domain/probe-clip.js";
+import { applyResolutions, speakerSamples, type LinkResult, type LocalSpeaker, type Resolution, type SpeakerSample } from "../domain/link-speakers.js";
+import { planProbe, readProbeAnswer, type ProbePiece, type ProbeVerdict } from "../domain/probe-clip.js";
+import { guessByExclusion } from "../domain/speaker-fallback.js";
 import { keys, presignGet } from "../adapters/object-store.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
 import { encodeFlac } from "../audio/encode-flac.js";
 import { BYTES_PER_SAMPLE, SAMPLE_RATE } from "../audio/ffmpeg.js";
 import type { PipelineContext } from "./context.js";
 
+/** Unknown speakers per probe request: keeps a probe clip around a minute or two. */
+const PROBE_BATCH = 12;
+/** Context kept around each piece: providers' word starts are approximate. */
+const PIECE_PADDING_SECONDS = 0.12;
+
 /**
  * Speakers that no overlap ties to a known voice (someone silent across a
  * cut, a student who asks a second question minutes after the first) are
- * settled by asking the provider's own diarizer: a short probe clip holds a
- * few seconds of each known speaker followed by the unknown one, and the
- * label the unknown piece shares tells who it is. This needs nothing but
- * the provider API, so it works with any diarizing provider.
+ * settled by asking the provider's own diarizer: a probe clip holds a few
+ * seconds of each known speaker followed by the unknown ones, and the label
+ * each unknown piece shares tells who it is. It needs nothing but the
+ * provider API, so it works with any diarizing provider, and costs one short
+ * request per batch of unknown speakers.
  */
 export async function resolveUnlinkedSpeakers(
   ctx: PipelineContext,
@@ -23,40 +30,56 @@ export async function resolveUnlinkedSpeakers(
   linked: LinkResult,
   options: JobOptions,
 ): Promise<SpeakerMap> {
-  const audio = new SegmentAudio(ctx, jobId);
+  const audio = new SegmentAudio(ctx, jobId, results);
   let map: SpeakerMap = linked.map;
-  for (let i = 0; i < linked.unresolved.length; i++) {
-    const unknown = linked.unresolved[i];
-    const samples = speakerSamples(results, map, { unresolved: linked.unresolved.slice(i), perSpeaker: 2 });
-    const own = samples.unresolved.find((u) => u.index === unknown.index && u.label === unknown.label)?.samples ?? [];
-    const plan = planProbe(samples.global, own);
-    let global: string | null = null;
-    if (plan) {
-      const pcm = await audio.assemble(plan.pieces);
-      const answer = await ctx.provider.transcribe({
-        audio: await encodeFlac(ctx.ffmpeg.ffmpeg, pcm),
-        filename: "probe.flac",
-        audioSeconds: plan.duration,
-        model: options.model,
-        task: "transcribe",
-        language: options.language,
-        diarize: true,
-      });
-      global = readProbeAnswer(plan, answer.words ?? []);
+  for (let first = 0; first < linked.unresolved.length; first += PROBE_BATCH) {
+    const batch = linked.unresolved.slice(first, first + PROBE_BATCH);
+    // Later batches see the speakers earlier ones settled (new voices included) as known.
+    const samples = speakerSamples(results, map, { unresolved: linked.unresolved.slice(first), perSpeaker: 2, minSeconds: 2 });
+    const keyOf = (u: LocalSpeaker) => `${u.index}/${u.label}`;
+    const unknowns = samples.unresolved.filter((u) => batch.some((b) => keyOf(b) === keyOf(u))).map((u) => ({ key: keyOf(u), samples: u.samples }));
+    const plan = planProbe(samples.global, unknowns);
+    const answer = !plan ? null : await ctx.provider.transcribe({
+      audio: await encodeFlac(ctx.ffmpeg.ffmpeg, await audio.assemble(plan!.pieces)),
+      filename: "probe.flac",
+      audioSeconds: plan!.duration,
+      model: options.model,
+      task: "transcribe",
+      language: options.language,
+      diarize: true,
+    });
+    const verdicts = plan && answer ? readProbeAnswer(plan, answer.words ?? []) : new Map<string, ProbeVerdict>();
+    const resolutions: Resolution[] = [];
+    const firstOfGroup = new Map<string, string>();
+    for (const unknown of batch) {
+      const verdict = verdicts.get(keyOf(unknown));
+      const provisional = map[unknown.index]?.[unknown.label];
+      if (provisional === undefined) continue;
+      if (!verdict || verdict.kind === "unheard") {
+        const guess = guessByExclusion(results, map, unknown, Object.keys(samples.global));
+        if (guess) resolutions.push({ ...unknown, global: guess });
+      } else if (verdict.kind === "known") {
+        resolutions.push({ ...unknown, global: verdict.label });
+      } else {
+        // Unknowns the diarizer put together are one new voice: merge them into the first one's label.
+        const group = firstOfGroup.get(verdict.group);
+        if (group === undefined) firstOfGroup.set(verdict.group, provisional);
+        else resolutions.push({ ...unknown, global: group });
+      }
     }
-    const resolution: Resolution = { ...unknown, global };
-    ctx.log.info("speaker probe", { jobId, segment: unknown.index, linked: global !== null });
-    map = applyResolutions(map, [resolution]);
+    ctx.log.info("speaker probe", { jobId, unknown: batch.length, linked: resolutions.length, seconds: Math.round(plan?.duration ?? 0) });
+    map = applyResolutions(map, resolutions);
   }
   return map;
 }
 
-/** Decoded segment audio, fetched once per segment however many probes use it. */
+/** Decoded segment audio, fetched once per segment however many probe pieces use it. */
 class SegmentAudio {
   private readonly cache = new Map<number, Promise<Buffer>>();
   constructor(
     private readonly ctx: PipelineContext,
     private readonly jobId: string,
+    private readonly results: SegmentResult[],
   ) {}
 
   private pcm(index: number): Promise<Buffer> {
@@ -77,12 +100,13 @@ class SegmentAudio {
 
   /** Lays the pieces out as the plan says: audio at each piece's place, silence between. */
   async assemble(pieces: ProbePiece[]): Promise<Buffer> {
-    const end = Math.max(...pieces.map((p) => p.at + (p.sample.end - p.sample.start)));
+    const end = Math.max(...pieces.map((p) => p.at + (p.sample.end - p.sample.start))) + PIECE_PADDING_SECONDS;
     const out = Buffer.alloc(Math.ceil(end * SAMPLE_RATE) * BYTES_PER_SAMPLE);
     for (const piece of pieces) {
       const source = await this.pcm(piece.sample.index);
-      const slice = sliceSeconds(source, piece.sample);
-      slice.copy(out, Math.round(piece.at * SAMPLE_RATE) * BYTES_PER_SAMPLE);
+      const padded = { ...piece.sample, start: piece.sample.start - PIECE_PADDING_SECONDS, end: piece.sample.end + PIECE_PADDING_SECONDS };
+      const slice = sliceSeconds(source, padded);
+      slice.copy(out, Math.max(0, Math.round((piece.at - PIECE_PADDING_SECONDS) * SAMPLE_RATE)) * BYTES_PER_SAMPLE);
     }
     return out;
   }
