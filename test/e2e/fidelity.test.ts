@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConversation } from "../audio/conversation.js";
+import { startHarness, type Harness } from "../support/harness.js";
+import { NO_REALISM, REALISM, runChunked, runWholeFile } from "../support/fidelity.js";
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness({ transcriberConcurrency: 12 });
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+// A lecturer talks for minutes; students ask rarely, one of them twice, minutes apart.
+const lecture = buildConversation({
+  seed: 41,
+  voices: 4,
+  durationSeconds: 10,
+  turns: [
+    { speaker: 1, words: 120 },
+    { speaker: 2, words: 9 },
+    { speaker: 1, words: 110 },
+    { speaker: 3, words: 8 },
+    { speaker: 1, words: 120 },
+    { speaker: 2, words: 10 },
+    { speaker: 4, words: 7 },
+    { speaker: 1, words: 60 },
+  ],
+});
+const quickTurns = buildConversation({ seed: 42, voices: 3, durationSeconds: 120, style: "quick-turns" });
+const sixVoices = buildConversation({ seed: 43, voices: 6, durationSeconds: 150, style: "meeting" });
+
+describe("chunked transcripts are as good as one whole-file request", () => {
+  it("keeps voices that are silent for several segments and absent from the overlaps", async () => {
+    // Act
+    const r = await runChunked(harness, lecture, { chunkSeconds: 20, overlapSeconds: 0, realism: false });
+
+    // Assess
+    expect(r.segments).toBeGreaterThanOrEqual(10);
+    expect(r.wer).toBe(0);
+    expect(r.speakers).toBe(4);
+    expect(r.speakerAccuracy).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("does not let edge words, hallucinations, stretched ends or jitter leak into the transcript", async () => {
+    // Prepare: everything but perturbed words, whose spelling would make WER depend on chance
+    const realism = { ...REALISM, perturbWords: 0 };
+    harness.provider.configure(realism);
+    const whole = await runWholeFile(harness, quickTurns);
+
+    // Act
+    const r = await runChunked(harness, quickTurns, { chunkSeconds: 20, overlapSeconds: 4 });
+
+    // Assess
+    expect(r.wer).toBe(0);
+    expect(r.words).toBe(quickTurns.words.length);
+    expect(r.meanStartError).toBeLessThanOrEqual(0.05);
+    expect(r.meanStartError).toBeLessThanOrEqual(whole.meanStartError + 0.002);
+    expect(r.speakers).toBe(3);
+    expect(r.speakerAccuracy).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("neither loses nor doubles a word when the two sides of an overlap hear it differently", async () => {
+    // Act
+    const r = await runChunked(harness, quickTurns, { chunkSeconds: 30, overlapSeconds: 10, realism: true });
+
+    // Assess: perturbed spellings may count as errors, but the number of words is exact
+    expect(r.words).toBe(quickTurns.words.length);
+    expect(r.speakers).toBe(3);
+  });
+
+  it("handles six voices with a long overlap", async () => {
+    const r = await runChunked(harness, sixVoices, { chunkSeconds: 20, overlapSeconds: 15, realism: false });
+    expect(r.wer).toBe(0);
+    expect(r.speakers).toBe(6);
+    expect(r.speakerAccuracy).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("stitches text-only models (Voxtral) by segment offsets", async () => {
+    const r = await runChunked(harness, quickTurns, {
+      chunkSeconds: 30,
+      overlapSeconds: 4,
+      realism: false,
+      flags: { model: "mistralai/Voxtral-Mini-3B-2507" },
+    });
+    expect(r.status).toBe("COMPLETED");
+    expect(r.wer).toBe(0);
+  });
+
+  it("stitches --no-diarize and translation jobs", async () => {
+    harness.provider.configure(NO_REALISM);
+    const plain = await runChunked(harness, quickTurns, { chunkSeconds: 20, overlapSeconds: 4, flags: { "no-diarize": true } });
+    expect(plain.wer).toBe(0);
+    expect(plain.speakers).toBe(0);
+    const translated = await runChunked(harness, quickTurns, { chunkSeconds: 20, overlapSeconds: 4, flags: { translate: true } });
+    expect(translated.wer).toBe(0);
+  });
+});
