@@ -189,6 +189,8 @@ export class SpeechToTextStack extends Stack {
       encryptionMasterKey: this.key,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
+      // The dead-letter function drains it (marks the job FAILED), so the 6x rule applies.
+      visibilityTimeout: Duration.seconds(VISIBILITY_FACTOR * (deadLetterConsumer?.timeoutSeconds ?? 30)),
     });
 
     // ---- Job table: the job item (pk JOB#<id>, sk JOB), its utterances (sk UTT#...),
@@ -302,14 +304,8 @@ export class SpeechToTextStack extends Stack {
       const trigger = spec.trigger;
       switch (trigger.kind) {
         case "s3": {
-          // One notification per suffix: S3 filters on a single suffix per configuration.
-          for (const suffix of trigger.suffixes) {
-            this.buckets[trigger.bucket].addEventNotification(
-              s3.EventType.OBJECT_CREATED,
-              new s3n.LambdaDestination(fn.fn),
-              { suffix },
-            );
-          }
+          // No suffix filter: the chunker answers a non-audio upload with a FAILED record and a notification.
+          this.buckets[trigger.bucket].addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn.fn));
           // S3 invokes asynchronously: after Lambda's two retries the event would be
           // dropped; keep it in a queue with an alarm instead.
           new lambda.EventInvokeConfig(this, `${capitalize(functionId)}AsyncInvoke`, {
@@ -333,13 +329,13 @@ export class SpeechToTextStack extends Stack {
           break;
         }
         case "sqsDeadLetter": {
-          for (const q of trigger.queues) {
-            fn.fn.addEventSource(
-              new SqsEventSource(this.queues[q].deadLetterQueue, {
-                batchSize: trigger.batchSize,
-                reportBatchItemFailures: true,
-              }),
-            );
+          const sources = [
+            ...trigger.queues.map((q) => this.queues[q].deadLetterQueue),
+            // Lambda's on-failure records for S3 events the chunker gave up on.
+            ...(trigger.asyncFailures.length > 0 ? [this.chunkerFailures] : []),
+          ];
+          for (const source of sources) {
+            fn.fn.addEventSource(new SqsEventSource(source, { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
           }
           break;
         }
@@ -443,7 +439,7 @@ export class SpeechToTextStack extends Stack {
 function retryPath(spec: FunctionSpec): string {
   switch (spec.trigger.kind) {
     case "s3":
-      return "Lambda retries the S3 event twice, then keeps it in the chunker-failures queue (own alarm); after fixing, upload the source object again.";
+      return "Lambda retries the S3 event twice, then sends it to the chunker-failures queue, where the dead-letter function marks the job FAILED; after fixing, upload the source object again.";
     case "sqs":
       return `SQS redelivers the message (visibility timeout) up to its queue's maxReceiveCount, then the dead-letter function marks the job FAILED; after fixing, upload the source object again.`;
     case "sqsDeadLetter":

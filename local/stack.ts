@@ -47,6 +47,17 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+const syntheticRecord = {
+  messageId: "chunker-failure",
+  receiptHandle: "local",
+  attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "local", ApproximateFirstReceiveTimestamp: "0" },
+  messageAttributes: {},
+  md5OfBody: "",
+  eventSource: "aws:sqs",
+  eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${wiring.functions.chunker.trigger.failureQueueName}`,
+  awsRegion: "us-east-1",
+};
+
 export const quietLog: Log = new Logger({ serviceName: "stt-local", logLevel: "SILENT" });
 
 /**
@@ -105,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await recoverInterruptedJobs(ctx, rawDynamo);
 
   const runner = new EventRunner(clients, log);
+  const deadLetter = deadLetterHandler(ctx);
   const timeoutMs = visibilityTimeoutSeconds * 1000;
   const fns = wiring.functions;
   runner.addS3Source({
@@ -112,6 +124,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     handler: chunkerHandler(ctx),
     maxConcurrency: 2,
     retries: 2,
+    // As Lambda's on-failure destination would: hand the event to the dead-letter handler.
+    onGiveUp: async (event, error) => {
+      const body = JSON.stringify({
+        requestContext: { condition: "RetriesExhausted" },
+        requestPayload: event,
+        responsePayload: { errorMessage: (error as Error).message },
+      });
+      await deadLetter({ Records: [{ ...syntheticRecord, body }] });
+    },
   });
   runner.addSqsSource({
     name: "transcriber",
@@ -138,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueArn: resources.queues[queue].dlqArn,
       batchSize: fns.deadLetter.trigger.batchSize,
       maxConcurrency: 1,
-      handler: deadLetterHandler(ctx),
+      handler: deadLetter,
       timeoutMs,
     });
   }

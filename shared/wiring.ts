@@ -25,9 +25,15 @@ export interface QueueSpec {
 }
 
 export type Trigger =
-  | { kind: "s3"; bucket: BucketId; suffixes: readonly string[] }
+  /**
+   * Every new object triggers: the chunker itself rejects what is not audio
+   * with a FAILED record, so a wrong upload is never silently ignored.
+   * Events the function still fails on (after Lambda's retries) go to
+   * `failureQueueName`, which the dead-letter function drains.
+   */
+  | { kind: "s3"; bucket: BucketId; failureQueueName: string }
   | { kind: "sqs"; queue: QueueId; batchSize: number; maxConcurrency: number }
-  | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; batchSize: number };
+  | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number };
 
 export interface FunctionSpec {
   /** Folder under functions/ holding handler.ts. */
@@ -48,7 +54,7 @@ export interface FunctionSpec {
   };
 }
 
-/** Audio and video extensions the input bucket accepts as jobs. */
+/** Audio and video extensions the chunker accepts as jobs; anything else ends FAILED with a reason. */
 export const MEDIA_SUFFIXES = [
   ".wav", ".mp3", ".m4a", ".mp4", ".webm", ".flac", ".ogg", ".oga", ".opus", ".aac", ".mov", ".mkv",
 ] as const;
@@ -93,7 +99,7 @@ export const wiring = {
   functions: {
     chunker: {
       entry: "chunker",
-      trigger: { kind: "s3", bucket: "input", suffixes: MEDIA_SUFFIXES },
+      trigger: { kind: "s3", bucket: "input", failureQueueName: "stt-chunker-failures" },
       timeoutSeconds: 900,
       memoryMb: 2048,
       ephemeralStorageMb: 1024,
@@ -120,7 +126,7 @@ export const wiring = {
     },
     deadLetter: {
       entry: "dead-letter",
-      trigger: { kind: "sqsDeadLetter", queues: ["segments", "stitch"], batchSize: 10 },
+      trigger: { kind: "sqsDeadLetter", queues: ["segments", "stitch"], asyncFailures: ["chunker"], batchSize: 10 },
       timeoutSeconds: 60,
       memoryMb: 256,
       ephemeralStorageMb: 512,

@@ -6,6 +6,7 @@ import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
 import { stitchJob } from "./stitch-job.js";
 import { failJob } from "./finish-job.js";
+import { wiring } from "../wiring.js";
 import { jobIdOf, parseMessage, segmentMessageSchema, stitchMessageSchema } from "./messages.js";
 
 export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -56,12 +57,28 @@ export function transcriberHandler(ctx: PipelineContext): SqsHandler {
 }
 
 export function stitcherHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, (record) => stitchJob(ctx, parseMessage(stitchMessageSchema, record.body).jobId));
+  return sqsHandler(ctx, async (record) => {
+    const { jobId } = parseMessage(stitchMessageSchema, record.body);
+    try {
+      return await stitchJob(ctx, jobId);
+    } catch (error) {
+      // A stitch that failed after claiming (e.g. a probe request out of retries) hands its claim back, so the redelivery can stitch.
+      const beforeClaim = error instanceof PipelineError && (error.code === "not_ready" || error.code === "stitch_in_progress");
+      if (!beforeClaim) await ctx.jobs.releaseStitch(jobId).catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
-/** Messages that exhausted their receives: their job can no longer finish, so it fails with the last error seen. */
+/**
+ * Messages that exhausted their receives, and S3 events the chunker gave up
+ * on (Lambda's on-failure records): their job can no longer finish, so it
+ * fails with the last error seen.
+ */
 export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
   return sqsHandler(ctx, async (record) => {
+    const upload = failedUploadOf(record.body);
+    if (upload) return failUpload(ctx, upload);
     const jobId = jobIdOf(record.body);
     if (!jobId) {
       ctx.log.error("dead-lettered message names no job", { messageId: record.messageId });
@@ -73,6 +90,46 @@ export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
     await failJob(ctx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
     return "failed";
   });
+}
+
+interface FailedUpload {
+  bucket: string;
+  key: string;
+  etag?: string;
+  error: string;
+}
+
+/** A Lambda on-failure destination record wrapping an S3 event, as AWS sends it (and the local runner copies). */
+function failedUploadOf(body: string): FailedUpload | undefined {
+  try {
+    const envelope = JSON.parse(body) as {
+      requestPayload?: S3Event;
+      responsePayload?: { errorMessage?: string };
+      requestContext?: { condition?: string };
+    };
+    const s3 = envelope.requestPayload?.Records?.[0]?.s3;
+    if (!s3) return undefined;
+    return {
+      bucket: s3.bucket.name,
+      key: decodeURIComponent(s3.object.key.replace(/\+/g, " ")),
+      etag: s3.object.eTag,
+      error: envelope.responsePayload?.errorMessage ?? envelope.requestContext?.condition ?? "the chunker kept failing",
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The chunker records a job before its failure-prone work, so the job is found through the source index. */
+async function failUpload(ctx: PipelineContext, upload: FailedUpload): Promise<string> {
+  const jobs = await ctx.jobs.jobsForSource(upload.bucket, upload.key, wiring.table.sourceIndex.name);
+  const open = jobs.filter((j) => j.status === "CHUNKING" && (!upload.etag || j.source.etag === upload.etag.replace(/"/g, "")));
+  if (open.length === 0) {
+    ctx.log.error("a failed upload has no open job to fail", { bucket: upload.bucket });
+    return "no-job";
+  }
+  for (const job of open) await failJob(ctx, job.jobId, `could not split the recording: ${upload.error}`, "chunker_failed");
+  return "failed";
 }
 
 /** S3 ObjectCreated -> one chunking run per record. Keys arrive URL-encoded with '+' for spaces, as S3 sends them. */

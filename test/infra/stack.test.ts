@@ -13,7 +13,6 @@ import type { IConstruct } from "constructs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import {
   ENV,
-  MEDIA_SUFFIXES,
   wiring,
   type BucketId,
   type FunctionId,
@@ -159,18 +158,16 @@ describe("buckets", () => {
     expect(rules("output").some((r) => "ExpirationInDays" in r)).toBe(false);
   });
 
-  it("triggers the chunker on ObjectCreated in the input bucket, one filter per media suffix", () => {
+  it("triggers the chunker on every ObjectCreated in the input bucket (it rejects non-audio itself)", () => {
     const notifications = template.findResources("Custom::S3BucketNotifications");
     const configs = Object.values(notifications).flatMap(
       (n: any) => n.Properties.NotificationConfiguration.LambdaFunctionConfigurations as any[],
     );
     const chunker = arn(stack.functions.chunker.fn);
-    expect(configs.map((c) => c.Filter.Key.FilterRules[0].Value).sort()).toEqual([...MEDIA_SUFFIXES].sort());
-    for (const c of configs) {
-      expect(c.Events).toEqual(["s3:ObjectCreated:*"]);
-      expect(c.LambdaFunctionArn).toEqual(chunker);
-      expect(c.Filter.Key.FilterRules).toEqual([{ Name: "suffix", Value: expect.any(String) }]);
-    }
+    expect(configs).toHaveLength(1);
+    expect(configs[0].Events).toEqual(["s3:ObjectCreated:*"]);
+    expect(configs[0].LambdaFunctionArn).toEqual(chunker);
+    expect(configs[0].Filter).toBeUndefined();
     expect(Object.values(notifications).map((n: any) => n.Properties.BucketName)).toEqual([ref(stack.buckets.input)]);
     template.hasResourceProperties("AWS::Lambda::Permission", {
       Action: "lambda:InvokeFunction",
@@ -294,19 +291,20 @@ describe("functions", () => {
     }
   });
 
-  it("wires both dead-letter queues to the dead-letter function", () => {
-    for (const q of wiring.functions.deadLetter.trigger.queues) {
+  it("wires both dead-letter queues and the chunker's failures to the dead-letter function", () => {
+    const sources = [...wiring.functions.deadLetter.trigger.queues.map((q) => stack.queues[q].deadLetterQueue), stack.chunkerFailures];
+    for (const source of sources) {
       template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
         FunctionName: ref(stack.functions.deadLetter.fn),
-        EventSourceArn: arn(stack.queues[q].deadLetterQueue),
+        EventSourceArn: arn(source),
         BatchSize: wiring.functions.deadLetter.trigger.batchSize,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
       });
     }
-    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2 + wiring.functions.deadLetter.trigger.queues.length);
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2 + sources.length);
   });
 
-  it("keeps the chunker's failed S3 events in a queue instead of dropping them", () => {
+  it("sends the chunker's failed S3 events to a queue instead of dropping them", () => {
     template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
       FunctionName: ref(stack.functions.chunker.fn),
       MaximumRetryAttempts: 2,
@@ -541,7 +539,7 @@ describe("IAM: each function gets only what its wiring uses", () => {
       trigger.kind === "sqs"
         ? [arn(stack.queues[trigger.queue].queue)]
         : trigger.kind === "sqsDeadLetter"
-          ? trigger.queues.map((q) => arn(stack.queues[q].deadLetterQueue))
+          ? [...trigger.queues.map((q) => arn(stack.queues[q].deadLetterQueue)), arn(stack.chunkerFailures)]
           : [];
     expect(resourcesFor(id, "sqs:ReceiveMessage")).toEqual(consumed.map((q) => JSON.stringify(q)).sort());
   });
