@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../audio/seeded-random.js";
 import { applyResolutions, linkSpeakers, speakerSamples } from "../../shared/domain/link-speakers.js";
 import { stitchSegments } from "../../shared/domain/stitch.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import { alignWords, speakerAccuracy, speakerCount, type TruthWord } from "../support/metrics.js";
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run of these tests sees the same data. */
+const random = (seed: number): (() => number) => seededRandom(seed).next;
 
 /** Words for a sequence of speaker turns [speaker, from, to]. */
 function conversation(turns: Array<[string, number, number]>, seed = 1): TruthWord[] {

@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../audio/seeded-random.js";
 import { planCuts } from "../../shared/domain/plan-cuts.js";
 import { linkSpeakers } from "../../shared/domain/link-speakers.js";
 import { stitchSegments } from "../../shared/domain/stitch.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import { alignWords, meanStartError, speakerAccuracy, wordErrorRate, type TruthWord } from "../support/metrics.js";
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run of these tests sees the same data. */
+const random = (seed: number): (() => number) => seededRandom(seed).next;
 
 const FRAME = 0.01;
 

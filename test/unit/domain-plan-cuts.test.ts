@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../audio/seeded-random.js";
 import { CutPlanner, planCuts, type CutOptions } from "../../shared/domain/plan-cuts.js";
 
 const FRAME = 0.01;
@@ -7,16 +8,8 @@ const BETWEEN_WORDS_DB = -38;
 const PAUSE_DB = -55;
 
 /** Deterministic pseudo-random numbers (mulberry32), so failures replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run of these tests sees the same data. */
+const random = (seed: number): (() => number) => seededRandom(seed).next;
 
 interface Speech {
   envelope: Float32Array;

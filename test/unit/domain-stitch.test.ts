@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../audio/seeded-random.js";
 import { stitchSegments } from "../../shared/domain/stitch.js";
 import { resolveOverlaps } from "../../shared/domain/resolve-overlaps.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
@@ -10,16 +11,8 @@ interface SpokenWord {
   speaker: string;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run of these tests sees the same data. */
+const random = (seed: number): (() => number) => seededRandom(seed).next;
 
 const VOCABULARY = "the quick brown fox jumps over a lazy dog while we talk about serverless speech pipelines today".split(" ");
 
