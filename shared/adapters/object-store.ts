@@ -4,6 +4,8 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 /** Small typed helpers over S3; the keys of everything the pipeline writes are built in `keys`. */
 export const keys = {
   segmentAudio: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.flac`,
+  /** Energy per 10 ms of the segment's audio, one signed byte of dBFS each: for refining word starts. */
+  segmentEnvelope: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.env`,
   segmentResult: (jobId: string, index: number) => `jobs/${jobId}/results/${pad(index)}.json`,
   probeAudio: (jobId: string, name: string) => `jobs/${jobId}/probes/${name}.flac`,
   output: (jobId: string, file: string) => `jobs/${jobId}/${file}`,
@@ -15,6 +17,17 @@ export async function getBytes(s3: S3Client, bucket: string, key: string): Promi
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!out.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
   return out.Body.transformToByteArray();
+}
+
+/** The object's bytes, or undefined when it does not exist. */
+export async function getBytesIfExists(s3: S3Client, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  try {
+    return await getBytes(s3, bucket, key);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (error as Error).name === "NoSuchKey") return undefined;
+    throw error;
+  }
 }
 
 export async function getJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {

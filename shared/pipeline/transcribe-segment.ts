@@ -1,11 +1,16 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
-import { exists, getBytes, keys } from "../adapters/object-store.js";
+import { exists, getBytes, getBytesIfExists, keys } from "../adapters/object-store.js";
+import { refineWordStarts } from "../domain/refine-starts.js";
+import type { Word } from "../domain/types.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { sendStitch } from "./chunk-recording.js";
 import type { SegmentMessage } from "./messages.js";
+
+/** The chunker's envelope frame (10 ms). */
+const ENVELOPE_FRAME_SECONDS = 0.01;
 
 export type TranscribeOutcome = "transcribed" | "already-done" | "job-ended";
 
@@ -41,13 +46,14 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       maxSpeakers: options.maxSpeakers,
     });
     await ctx.checkpoint("transcriber:after-provider");
+    const words = answer.words && (await refineStarts(ctx, message, answer.words));
     const result: SegmentResult = {
       jobId: message.jobId,
       index: message.index,
       segment: message.segment,
       language: answer.language,
       text: answer.text,
-      words: answer.words,
+      words,
       spans: answer.spans,
       speakers: answer.speakers,
     };
@@ -79,4 +85,12 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     await sendStitch(ctx, message.jobId);
   }
   return stored ? "already-done" : "transcribed";
+}
+
+/** Word starts snapped to the audio's onsets, when the chunker left the segment's envelope beside its audio. */
+async function refineStarts(ctx: PipelineContext, message: SegmentMessage, words: Word[]): Promise<Word[]> {
+  const bytes = await getBytesIfExists(ctx.clients.s3, ctx.config.workBucket, keys.segmentEnvelope(message.jobId, message.index));
+  if (!bytes) return words;
+  const envelopeDb = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return refineWordStarts(words, envelopeDb, { frameSeconds: ENVELOPE_FRAME_SECONDS });
 }
