@@ -7,11 +7,15 @@ import { DEFAULTS } from "../shared/wiring.js";
 import { runTranscribe } from "./transcribe.js";
 import { runUp } from "./up.js";
 import { runStatus, runGet } from "./inspect.js";
+import { runStream } from "./stream.js";
 
 const USAGE = `usage:
   stt transcribe <file> [options]   transcribe a file through the local pipeline (npm start -- <file>)
-  stt up [--port 4566] [--dynamodb-port 4567]
-                                    run the local stack in the foreground
+  stt up [--port 4566] [--dynamodb-port 4567] [--realtime-port 4568]
+                                    run the local stack (and the realtime gateway) in the foreground
+  stt stream <file> [--speed N] [--format verbose_json]
+                                    stream a file through the realtime gateway at real-time speed
+                                    (N times faster with --speed), then print the session's transcript
   stt status <jobId>                show a job's record
   stt get <jobId> [--format text]   print a finished job's transcript
 
@@ -21,6 +25,10 @@ transcribe options:
   --temperature <0..1>   --model <name>             --translate
   --no-diarize           --min-speakers <n>         --max-speakers <n>
   --chunk-seconds <s>    --overlap-seconds <s>
+
+stream options:
+  --speed <n>            --url <ws://...>           --key <gateway key>
+  --language <code>      --model <name>             --format (as transcribe; waits for the batch job)
 
 environment: STT_API_KEY (or TOGETHER_API_KEY), STT_BASE_URL (default ${DEFAULTS.baseUrl}),
              STT_MODEL (default ${DEFAULTS.model})`;
@@ -45,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       "overlap-seconds": { type: "string" },
       port: { type: "string" },
       "dynamodb-port": { type: "string" },
+      "realtime-port": { type: "string" },
+      speed: { type: "string" },
+      url: { type: "string" },
+      key: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -63,7 +75,17 @@ async function main(argv: string[]): Promise<number> {
       return runTranscribe(file, format, values);
     }
     case "up":
-      return runUp({ awsPort: Number(values.port ?? 4566), dynamodbPort: Number(values["dynamodb-port"] ?? 4567) });
+      return runUp({
+        awsPort: Number(values.port ?? 4566),
+        dynamodbPort: Number(values["dynamodb-port"] ?? 4567),
+        realtimePort: values["realtime-port"] === undefined ? undefined : Number(values["realtime-port"]),
+      });
+    case "stream": {
+      const file = rest[0];
+      if (!file) throw new UsageError("stream needs a file");
+      if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+      return runStream(file, values.format === undefined ? undefined : format, values);
+    }
     case "status":
       if (!rest[0]) throw new UsageError("status needs a job id");
       return runStatus(rest[0]);

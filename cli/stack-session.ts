@@ -73,3 +73,8 @@ export async function openSession(start: () => Promise<LocalStack>, opts: { forc
     close: () => stack.stop(),
   };
 }
+
+/** A session on a stack someone else owns (tests, benchmarks): closing it leaves the stack running. */
+export function sessionOn(stack: LocalStack): StackSession {
+  return { clients: stack.clients, resources: stack.resources, jobs: stack.ctx.jobs, embedded: stack, close: async () => undefined };
+}

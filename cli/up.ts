@@ -2,9 +2,10 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { DEFAULTS } from "../shared/wiring.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
 import { findRunningStack, removeStackFile, startEmbeddedStack, writeStackFile } from "./stack-session.js";
+import { startLocalRealtime } from "./stream.js";
 
 /** `stt up`: the local stack in the foreground, for dropping files and querying by hand with the AWS CLI. */
-export async function runUp(ports: { awsPort: number; dynamodbPort: number }): Promise<number> {
+export async function runUp(ports: { awsPort: number; dynamodbPort: number; realtimePort?: number }): Promise<number> {
   const provider = providerFromEnv();
   if (!provider) {
     process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
@@ -22,7 +23,14 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number }): P
     log: new Logger({ serviceName: "stt-local", logLevel: (process.env.STT_LOG_LEVEL as "INFO") ?? "WARN" }),
   });
   const { emulators, resources } = stack;
-  writeStackFile({ pid: process.pid, awsEndpoint: emulators.awsEndpoint, dynamodbEndpoint: emulators.dynamodbEndpoint, resources });
+  const realtime = await startLocalRealtime(stack, ports.realtimePort);
+  writeStackFile({
+    pid: process.pid,
+    awsEndpoint: emulators.awsEndpoint,
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    realtimeUrl: realtime.gateway.url,
+    resources,
+  });
   const lines = [
     `local stack running (provider ${provider.baseUrl}, model ${provider.model}, chunks ${DEFAULTS.chunkSeconds} s)`,
     `  S3 / SQS / SNS (fauxqs): ${emulators.awsEndpoint}`,
@@ -31,6 +39,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number }): P
     `  output bucket: s3://${resources.buckets.output}`,
     `  jobs table:    ${resources.table}`,
     `  topic:         ${resources.topicArn}`,
+    `  realtime gateway: ${realtime.gateway.url} (${realtime.keyHint}; upstream ${realtime.mode})`,
     `drop a file:  aws --endpoint-url ${emulators.awsEndpoint} s3 cp meeting.mp3 s3://${resources.buckets.input}/meeting.mp3 --metadata language=en,max-speakers=4`,
     `Ctrl-C to stop`,
   ];
@@ -40,6 +49,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number }): P
     process.once("SIGTERM", resolve);
   });
   process.stdout.write("stopping...\n");
+  await realtime.gateway.close();
   await stack.stop();
   removeStackFile();
   return 0;

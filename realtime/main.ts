@@ -1,0 +1,101 @@
+/**
+ * The gateway's composition root in AWS (ECS Fargate behind an Application Load Balancer, see
+ * infra/realtime/): clients, secrets and settings built once, then the server. SIGTERM (a deployment or
+ * a scale-in) closes live sessions with 1012 and submits each before the task exits.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { createClients } from "../shared/clients.js";
+import { requireEnv } from "../shared/config.js";
+import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
+import { ProviderClient } from "../shared/provider/client.js";
+import { DEFAULTS, ENV, wiring } from "../shared/wiring.js";
+import { parseKeys, realtimeSettingsFromEnv, REALTIME_ENV, DEFAULT_REALTIME_PORT } from "./config.js";
+import { startGateway } from "./gateway.js";
+import { S3SessionRecorder } from "./session-recorder.js";
+import { DEFAULT_HTTP_UPSTREAM, upstreamFactories } from "./upstream/select.js";
+import { realtimeUrlFor } from "./upstream/relay-upstream.js";
+
+/** Secrets are cached for 5 minutes: rotation without a redeploy, never a fetch per connection. */
+const SECRET_MAX_AGE_SECONDS = 300;
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const log = new Logger({ serviceName: "stt-realtime" });
+  const settings = realtimeSettingsFromEnv(env);
+  const secret = async (arnVar: string, plainVar: string): Promise<string> => {
+    const arn = env[arnVar];
+    if (!arn) return requireEnv(env, plainVar);
+    const value = await getSecret<string>(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+    if (!value) throw new Error(`secret ${arnVar} is empty`);
+    return value.trim();
+  };
+  const providerKey = async () => {
+    const raw = await secret(ENV.apiKeySecretArn, ENV.apiKey);
+    return raw.startsWith("{") ? String(Object.values(JSON.parse(raw) as Record<string, unknown>)[0]) : raw;
+  };
+  const gatewayKeys = async () => parseKeys(await secret(REALTIME_ENV.keysSecretArn, REALTIME_ENV.keys));
+
+  const baseUrl = env[ENV.baseUrl] || DEFAULTS.baseUrl;
+  const clients = createClients();
+  const provider = new ProviderClient({ baseUrl, apiKey: providerKey, timeoutMs: 30_000, maxAttempts: 3, backoffBaseMs: 200, backoffMaxMs: 2000 });
+  const factories = upstreamFactories({
+    mode: settings.mode,
+    realtimeUrl: settings.upstreamUrl ?? realtimeUrlFor(baseUrl),
+    apiKey: providerKey,
+    provider,
+    http: { ...DEFAULT_HTTP_UPSTREAM, deltaIntervalMs: settings.deltaIntervalMs },
+    connectTimeoutMs: 5000,
+    recheckMs: 5 * 60_000,
+    log,
+  });
+  const gateway = await startGateway({
+    host: "0.0.0.0",
+    port: Number(env[REALTIME_ENV.port] || DEFAULT_REALTIME_PORT),
+    keys: gatewayKeys,
+    defaultModel: env[ENV.model] || DEFAULTS.model,
+    limits: settings.limits,
+    recorder: new S3SessionRecorder({
+      s3: clients.s3,
+      dynamo: clients.dynamo,
+      table: requireEnv(env, ENV.table),
+      workBucket: requireEnv(env, ENV.workBucket),
+      inputBucket: requireEnv(env, ENV.inputBucket),
+      sourceIndexName: wiring.table.sourceIndex.name,
+      ffmpeg: ffmpegPaths({ ffmpeg: env[ENV.ffmpegPath] || undefined }).ffmpeg,
+      retentionDays: env[ENV.retentionDays] ? Number(env[ENV.retentionDays]) : undefined,
+      log,
+    }),
+    openUpstream: factories.open,
+    fallbackUpstream: factories.fallback,
+    log,
+  });
+  log.info("realtime gateway listening", { port: gateway.port, upstream: settings.mode });
+
+  // Live sessions as a CloudWatch metric (embedded metric format on stdout): what autoscaling tracks.
+  const metrics = setInterval(() => {
+    process.stdout.write(
+      `${JSON.stringify({
+        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: "stt/realtime", Dimensions: [["Service"]], Metrics: [{ Name: "ActiveSessions", Unit: "Count" }] }] },
+        Service: env.STT_REALTIME_SERVICE_NAME ?? "stt-realtime",
+        ActiveSessions: gateway.sessions(),
+      })}\n`,
+    );
+  }, 60_000);
+
+  const stop = async (signal: string) => {
+    log.info("stopping: closing live sessions and submitting them", { signal, sessions: gateway.sessions() });
+    clearInterval(metrics);
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`realtime gateway failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});
