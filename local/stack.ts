@@ -109,6 +109,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apiKey: config.provider.apiKey,
     timeoutMs: config.provider.timeoutMs,
     maxAttempts: config.provider.maxAttempts,
+    // The cap is on provider requests, not just transcriber invocations: the stitcher's speaker probes share it.
+    maxInFlight: options.transcriberConcurrency ?? wiring.functions.transcriber.trigger.maxConcurrency,
     ...options.providerClient,
   });
   const ctx = createContext(config, clients, ffmpegPaths(), log, { provider, checkpoint: options.checkpoint });

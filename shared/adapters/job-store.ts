@@ -70,6 +70,9 @@ function isConditionFailure(error: unknown): boolean {
  * transactions: state moves forward only through conditional updates.
  */
 export class JobStore {
+  /** Stitch leases this store's process holds (jobId -> lease end), so only the holder hands one back. */
+  private readonly heldLeases = new Map<string, number>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -175,6 +178,34 @@ export class JobStore {
           ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": nowMs + leaseSeconds * 1000 },
         }),
       );
+      this.heldLeases.set(jobId, nowMs + leaseSeconds * 1000);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Hands back a stitch lease this process holds, after its stitch failed: otherwise every redelivery
+   * finds the job "being stitched" until the lease ends, and with a visibility timeout shorter than
+   * lease / maxReceiveCount (the local stack) the job is dead-lettered although nobody is stitching.
+   * Conditional on the lease still being ours, so a lease another worker took since is left alone.
+   */
+  async releaseStitch(jobId: string): Promise<boolean> {
+    const until = this.heldLeases.get(jobId);
+    if (until === undefined) return false;
+    this.heldLeases.delete(jobId);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "REMOVE stitchLeaseUntil",
+          ConditionExpression: "stitchLeaseUntil = :until",
+          ExpressionAttributeValues: { ":until": until },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -209,6 +240,7 @@ export class JobStore {
           },
         }),
       );
+      this.heldLeases.delete(jobId);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

@@ -7,7 +7,7 @@ import type { PipelineContext } from "./context.js";
  * moves once, and the notification is re-sent until it is recorded as sent.
  */
 export async function failJob(ctx: PipelineContext, jobId: string, reason: string, code: string): Promise<void> {
-  const moved = await ctx.jobs.fail(jobId, reason, code, ctx.now());
+  const moved = await ctx.jobs.fail(jobId, redactSignedUrls(reason), code, ctx.now());
   if (moved) ctx.log.warn("job failed", { jobId, code, reason });
   const job = await ctx.jobs.get(jobId);
   if (job) await ensureNotified(ctx, job);
@@ -19,4 +19,15 @@ export async function ensureNotified(ctx: PipelineContext, job: JobRecord): Prom
   await ctx.checkpoint("before-notify");
   await ctx.notifier.publish(jobEventOf(job, ctx.config.outputBucket));
   await ctx.jobs.markNotified(job.jobId, ctx.now());
+}
+
+/** A presigned URL (with its query string) inside an error text, up to where the URL ends or ffmpeg's ": " follows it. */
+const SIGNED_URL = /(?:\b[a-z][a-z0-9+.-]*:)?\/\/[^\s?#]+\?\S*?X-Amz-Signature=\S*?(?::\s+|(?=[\s)]|$))/gi;
+
+/**
+ * ffmpeg/ffprobe name their input in error lines, and the chunker's input is a presigned URL: a reason must
+ * not carry a live signature into the job record and the notification, so any such URL is cut out.
+ */
+export function redactSignedUrls(reason: string): string {
+  return reason.replace(SIGNED_URL, "");
 }

@@ -5,7 +5,7 @@ import type { PipelineContext } from "./context.js";
 import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
 import { stitchJob } from "./stitch-job.js";
-import { failJob } from "./finish-job.js";
+import { failJob, redactSignedUrls } from "./finish-job.js";
 import { wiring } from "../wiring.js";
 import { jobIdOf, parseMessage, segmentMessageSchema, stitchMessageSchema } from "./messages.js";
 
@@ -42,7 +42,7 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (record: SQSRecord) => P
             code: error instanceof PipelineError ? error.code : "unexpected",
             reason: reasonOf(error),
           });
-          if (jobId) await ctx.jobs.noteError(jobId, reasonOf(error)).catch(() => undefined);
+          if (jobId) await ctx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
           throw error;
         }
       },

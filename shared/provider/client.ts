@@ -30,6 +30,11 @@ export interface ProviderClientOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; status?: number; waitMs: number; code: string }) => void;
+  /**
+   * Most requests this client has at the provider at once (unset: no limit). Every caller in the process
+   * shares it, so requests made outside the transcriber (the stitcher's speaker probes) count too.
+   */
+  maxInFlight?: number;
 }
 
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
@@ -43,9 +48,26 @@ export class ProviderClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+
   constructor(private readonly options: ProviderClientOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+  }
+
+  /** One request at the provider, within maxInFlight; the slot is held for the request only, never for a backoff. */
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    const max = this.options.maxInFlight;
+    if (!max) return fn();
+    while (this.inFlight >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
   }
 
   async transcribe(req: TranscriptionRequest): Promise<ProviderTranscription> {
@@ -53,7 +75,7 @@ export class ProviderClient {
     let lastError: PipelineError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const body = await this.post(req);
+        const body = await this.limited(() => this.post(req));
         return parseProviderResponse(body, req.audioSeconds);
       } catch (error) {
         const classified = classify(error);
