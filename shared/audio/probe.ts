@@ -22,7 +22,8 @@ export async function probeMedia(ffprobe: string, input: string): Promise<ProbeR
       { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
     ));
   } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
+    // ffprobe names its input in the message; that is a presigned URL with a signature, never to be stored.
+    const stderr = String((error as { stderr?: string }).stderr ?? "").split(input).join("input").trim();
     const detail = stderr.split("\n").pop()?.replace(/^.*?:\s*/, "") || "unreadable";
     throw new PermanentError("not_media", `not a readable audio or video file (${detail})`);
   }

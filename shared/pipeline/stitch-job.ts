@@ -6,6 +6,7 @@ import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
 import { getJson, keys } from "../adapters/object-store.js";
 import { RetryableError } from "../errors.js";
+import { wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { resolveUnlinkedSpeakers } from "./resolve-speakers.js";
@@ -19,8 +20,12 @@ export const OUTPUT_FILES: Record<OutputFormat, { file: string; contentType: str
   vtt: { file: "transcript.vtt", contentType: "text/vtt; charset=utf-8" },
 };
 
-/** How long one stitcher may hold a job before another may take over (it died, or timed out). */
-const STITCH_LEASE_SECONDS = 600;
+/**
+ * How long one stitcher may hold a job before another may take over: just
+ * past the stitcher's own timeout, so a worker that was killed (no chance to
+ * release) blocks the job no longer than Lambda would have let it run.
+ */
+const STITCH_LEASE_SECONDS = wiring.functions.stitcher.timeoutSeconds + 30;
 
 export type StitchOutcome = "completed" | "already-completed" | "job-ended";
 
