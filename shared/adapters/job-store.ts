@@ -292,12 +292,14 @@ export class JobStore {
   }
 
   /** Puts are idempotent: the same utterance always lands on the same key. */
-  async putUtterances(jobId: string, utterances: TranscriptSegment[]): Promise<void> {
+  /** `expiresAt` is the job's, so utterances expire with their job (same TTL attribute). */
+  async putUtterances(jobId: string, utterances: TranscriptSegment[], expiresAt?: number): Promise<void> {
     const items = utterances.map((u) => ({
       pk: `JOB#${jobId}`,
       sk: utteranceSortKey(u.start, u.id),
       jobId,
       ...u,
+      ...(expiresAt ? { expiresAt } : {}),
     }));
     for (let i = 0; i < items.length; i += 25) {
       let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));

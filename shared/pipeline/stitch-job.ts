@@ -73,7 +73,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
     outputs[format] = key;
   }
   await ctx.checkpoint("stitcher:after-outputs");
-  await ctx.jobs.putUtterances(jobId, transcript.segments);
+  await ctx.jobs.putUtterances(jobId, transcript.segments, job.expiresAt);
   await ctx.checkpoint("stitcher:after-utterances");
 
   const completed = await ctx.jobs.complete(
