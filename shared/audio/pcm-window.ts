@@ -23,8 +23,8 @@ export class PcmWindow {
     const usable = data.length - (data.length % BYTES_PER_SAMPLE);
     if (usable < data.length) this.pendingByte = Buffer.from(data.subarray(usable));
     if (usable === 0) return new Int16Array(0);
-    // Copy so the Int16Array is aligned and owned (ffmpeg's chunks may start at odd offsets).
-    const owned = Buffer.from(data.subarray(0, usable));
+    // An Int16Array needs an even byte offset: copy only the chunks that do not have one.
+    const owned = data.byteOffset % BYTES_PER_SAMPLE === 0 ? data.subarray(0, usable) : Buffer.from(data.subarray(0, usable));
     this.chunks.push(owned);
     this.heldSamples += usable / BYTES_PER_SAMPLE;
     return new Int16Array(owned.buffer, owned.byteOffset, usable / BYTES_PER_SAMPLE);
@@ -38,7 +38,8 @@ export class PcmWindow {
   slice(from: number, to: number): Buffer {
     const start = Math.max(from, this.firstSample);
     const end = Math.min(to, this.endSample);
-    const out = Buffer.alloc(Math.max(0, end - start) * BYTES_PER_SAMPLE);
+    // Every byte is written below, so the zero fill of Buffer.alloc would be wasted work.
+    const out = Buffer.allocUnsafeSlow(Math.max(0, end - start) * BYTES_PER_SAMPLE);
     let chunkStart = this.firstSample;
     let written = 0;
     for (const chunk of this.chunks) {

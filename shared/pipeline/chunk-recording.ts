@@ -6,7 +6,7 @@ import type { CutSegment } from "../domain/types.js";
 import { keys, presignGet } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";
 import { decodeToPcm, EnvelopeMeter } from "../audio/decode-pcm.js";
-import { encodeFlac } from "../audio/encode-flac.js";
+import { encodeFlacPcm } from "../audio/flac-encoder.js";
 import { PcmWindow } from "../audio/pcm-window.js";
 import { probeMedia } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
@@ -94,6 +94,14 @@ function checkExtension(key: string): void {
   }
 }
 
+/**
+ * Segments being stored while decoding goes on. An upload takes longer than
+ * decoding the audio it holds, so done in line it would stall the decoder
+ * once per segment; a few in flight keep it busy, and the bound keeps memory
+ * at a few segments whatever the recording's length.
+ */
+const SEGMENTS_IN_FLIGHT = 4;
+
 async function cutAndQueue(
   ctx: PipelineContext,
   jobId: string,
@@ -111,24 +119,16 @@ async function cutAndQueue(
   });
   const meter = new EnvelopeMeter();
   const window = new PcmWindow();
+  const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT);
   const decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
-  let queued = 0;
 
   const emit = async (ready: CutSegment[]) => {
-    const messages: SegmentMessage[] = [];
     for (const segment of ready) {
       const pcm = window.slice(Math.round(segment.start * SAMPLE_RATE), Math.round(segment.end * SAMPLE_RATE));
-      const flac = await encodeFlac(ctx.ffmpeg.ffmpeg, pcm);
-      const audioKey = keys.segmentAudio(jobId, segment.index);
-      await ctx.clients.s3.send(
-        new PutObjectCommand({ Bucket: ctx.config.workBucket, Key: audioKey, Body: flac, ContentType: "audio/flac" }),
-      );
-      messages.push({ kind: "segment", jobId, index: segment.index, audioKey, segment });
+      await sender.add(segment, pcm);
     }
-    await sendSegments(ctx, messages);
-    queued += messages.length;
     const last = ready[ready.length - 1];
-    // Audio before the next segment's start is never needed again.
+    // Audio before the next segment's start is never needed again (the slices above are copies).
     if (last) window.dropBefore(Math.floor(Math.max(0, last.end - overlapSeconds - 1) * SAMPLE_RATE));
   };
 
@@ -139,20 +139,133 @@ async function cutAndQueue(
       if (ready.length) await emit(ready);
     }
     await decoder.done;
+    const totalSamples = window.endSample;
+    if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
+    // The last partial frame may itself decide a segment: emit what push returns, then the rest.
+    await emit([...planner.push(meter.flush()), ...planner.finish()]);
+    const segments = await sender.finish();
+    return { segments, duration: totalSamples / SAMPLE_RATE };
   } catch (error) {
     decoder.kill();
+    sender.abandon();
     throw error;
   }
-  const totalSamples = window.endSample;
-  if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
-  // The last partial frame may itself decide a segment: emit what push returns, then the rest.
-  await emit([...planner.push(meter.flush()), ...planner.finish()]);
-  return { segments: queued, duration: totalSamples / SAMPLE_RATE };
 }
 
+interface PendingSegment {
+  message: SegmentMessage;
+  stored: boolean;
+}
+
+/**
+ * Encodes segments (in process: see flac-encoder.ts) and stores them, at most
+ * `limit` at a time, and queues their messages in index order, in batches, as
+ * soon as every earlier segment is stored: the first segment reaches the queue
+ * while later ones are still being cut. The first failure stops it and is
+ * thrown to the caller.
+ */
+class SegmentSender {
+  /** Not yet queued, in index order. */
+  private readonly pending: PendingSegment[] = [];
+  private sending = false;
+  private failure: { error: unknown } | null = null;
+  private abandoned = false;
+  private waiters: Array<() => void> = [];
+  private queued = 0;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly jobId: string,
+    private readonly limit: number,
+  ) {}
+
+  /** Starts encoding and storing one segment; waits only while `limit` segments are already in flight. */
+  async add(segment: CutSegment, pcm: Buffer): Promise<void> {
+    while (this.pending.length >= this.limit && !this.failure) await this.change();
+    this.throwIfFailed();
+    const audioKey = keys.segmentAudio(this.jobId, segment.index);
+    const entry: PendingSegment = {
+      message: { kind: "segment", jobId: this.jobId, index: segment.index, audioKey, segment },
+      stored: false,
+    };
+    this.pending.push(entry);
+    this.store(audioKey, pcm).then(
+      () => {
+        entry.stored = true;
+        this.pump();
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  /** Waits until every segment is stored and queued; returns how many were queued. */
+  async finish(): Promise<number> {
+    while ((this.pending.length > 0 || this.sending) && !this.failure) await this.change();
+    this.throwIfFailed();
+    return this.queued;
+  }
+
+  /** After a failure elsewhere: queue nothing more (segments already being stored finish on their own). */
+  abandon(): void {
+    this.abandoned = true;
+    this.pending.length = 0;
+  }
+
+  private async store(audioKey: string, pcm: Buffer): Promise<void> {
+    const flac = encodeFlacPcm(pcm);
+    await this.ctx.clients.s3.send(
+      new PutObjectCommand({ Bucket: this.ctx.config.workBucket, Key: audioKey, Body: flac, ContentType: "audio/flac" }),
+    );
+  }
+
+  /** Sends every stored segment at the head of the line; one loop at a time, so messages go out in index order. */
+  private pump(): void {
+    if (this.sending || this.abandoned || this.failure) return;
+    this.sending = true;
+    void (async () => {
+      try {
+        while (this.pending[0]?.stored && !this.abandoned) {
+          const batch: SegmentMessage[] = [];
+          while (batch.length < SQS_BATCH && this.pending[0]?.stored) batch.push(this.pending.shift()!.message);
+          await sendSegments(this.ctx, batch);
+          this.queued += batch.length;
+          this.notify();
+        }
+      } catch (error) {
+        this.fail(error);
+      } finally {
+        this.sending = false;
+        this.notify();
+      }
+    })();
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= { error };
+    this.notify();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private change(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** SendMessageBatch takes at most 10 entries. */
+const SQS_BATCH = 10;
+
 async function sendSegments(ctx: PipelineContext, messages: SegmentMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const batch = messages.slice(i, i + 10);
+  for (let i = 0; i < messages.length; i += SQS_BATCH) {
+    const batch = messages.slice(i, i + SQS_BATCH);
     const out = await ctx.clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: ctx.config.segmentsQueueUrl,

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { runEndToEnd } from "../../bench/e2e.js";
+import { ChunkerBench } from "../../bench/chunker.js";
+import { benchStitch } from "../../bench/stitch.js";
+import { formatReport } from "../../bench/report.js";
+import { conversationMp3, loopedMp3 } from "../../bench/lib/inputs.js";
+
+/**
+ * Every benchmark once, at toy sizes, so none of them rots between the runs
+ * that produce BENCHMARKS.md. Nothing here asserts speed or memory: only that
+ * each benchmark runs and its figures are the right kind of number.
+ */
+const TINY = { seed: 21, voices: 3, durationSeconds: 90 } as const;
+
+describe("benchmarks, at toy sizes", () => {
+  it("end to end: a job through the local stack, then one whole-file request", async () => {
+    // Act
+    const result = await runEndToEnd({
+      conversation: TINY,
+      chunkSeconds: [30],
+      overlapSeconds: 4,
+      concurrency: 4,
+      latency: { baseSeconds: 0.05, perAudioSecond: 0.001 },
+      wholeFile: true,
+    });
+
+    // Assess
+    const [run] = result.runs;
+    expect(run.status).toBe("COMPLETED");
+    expect(run.wordCount).toBe(run.expectedWords);
+    expect(run.segments).toBeGreaterThanOrEqual(3);
+    expect(run.requests.count).toBeGreaterThanOrEqual(run.segments);
+    expect(run.requests.maxInFlight).toBeLessThanOrEqual(4);
+    const stages = Object.values(run.stages);
+    for (const seconds of stages) expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(stages.reduce((a, b) => a + b, 0)).toBeCloseTo(run.wallSeconds, 3);
+    expect(run.firstRequestSeconds).toBeLessThan(run.pipelineSeconds);
+    expect(run.limitSeconds).toBeGreaterThan(result.decodeSeconds);
+    expect(result.wholeFile.measuredSeconds).toBeGreaterThan(0);
+    expect(run.speedupMeasured).toBeGreaterThan(0);
+    expect(formatReport({ command: "test", startedAt: "", machine: { cpus: 1, cpuModel: "", memoryGb: 1, node: "" }, e2e: result })).toContain("| 30 |");
+  });
+
+  it("chunker: throughput against plain decoding, and peak RSS in its own process", async () => {
+    // Prepare
+    const input = await conversationMp3(TINY);
+    const bench = await ChunkerBench.start({ chunkSeconds: 30, overlapSeconds: 4 });
+    try {
+      // Act
+      const throughput = await bench.throughput(input, 1);
+      const memory = await bench.memory("2 x 90 s", await loopedMp3(input, 2));
+
+      // Assess
+      expect(throughput.plainSeconds).toBeGreaterThan(0);
+      expect(throughput.chunkerSeconds).toBeGreaterThan(0);
+      expect(throughput.ratio).toBeGreaterThan(0);
+      expect(throughput.runs[0].chunker.segmentMessages).toBeGreaterThanOrEqual(3);
+      const run = memory.run;
+      expect(run.outcome).toMatchObject({ kind: "started", duration: expect.closeTo(180, 0) });
+      expect(run.segmentMessages).toBe(run.outcome.kind === "started" ? run.outcome.segments : -1);
+      expect(run.maxRssMb).toBeGreaterThanOrEqual(run.startRssMb);
+      expect(run.firstSegmentSeconds).toBeLessThanOrEqual(run.seconds);
+    } finally {
+      await bench.stop();
+    }
+  });
+
+  it("stitcher: time and peak memory of a generated transcript", async () => {
+    // Act
+    const run = await benchStitch({ hours: 0.05, chunkSeconds: 60, overlapSeconds: 4, seed: 1 });
+
+    // Assess
+    expect(run.segments).toBeGreaterThanOrEqual(3);
+    expect(run.words).toBeGreaterThan(200);
+    expect(run.totalSeconds).toBeGreaterThan(0);
+    expect(run.outputBytes).toBeGreaterThan(run.words);
+    expect(run.maxRssMb).toBeGreaterThan(0);
+  });
+});
