@@ -189,7 +189,7 @@ class SegmentSender {
       stored: false,
     };
     this.pending.push(entry);
-    this.store(audioKey, pcm).then(
+    this.store(segment.index, audioKey, pcm).then(
       () => {
         entry.stored = true;
         this.pump();
@@ -211,11 +211,16 @@ class SegmentSender {
     this.pending.length = 0;
   }
 
-  private async store(audioKey: string, pcm: Buffer): Promise<void> {
+  private async store(index: number, audioKey: string, pcm: Buffer): Promise<void> {
     const flac = encodeFlacPcm(pcm);
-    await this.ctx.clients.s3.send(
-      new PutObjectCommand({ Bucket: this.ctx.config.workBucket, Key: audioKey, Body: flac, ContentType: "audio/flac" }),
-    );
+    const bucket = this.ctx.config.workBucket;
+    await Promise.all([
+      this.ctx.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: audioKey, Body: flac, ContentType: "audio/flac" })),
+      // The transcriber snaps provider word starts to this envelope's onsets (refine-starts.ts).
+      this.ctx.clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: keys.segmentEnvelope(this.jobId, index), Body: segmentEnvelope(pcm) }),
+      ),
+    ]);
   }
 
   /** Sends every stored segment at the head of the line; one loop at a time, so messages go out in index order. */
@@ -279,4 +284,15 @@ async function sendSegments(ctx: PipelineContext, messages: SegmentMessage[]): P
 export async function sendStitch(ctx: PipelineContext, jobId: string): Promise<void> {
   const message: StitchMessage = { kind: "stitch", jobId };
   await ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.config.stitchQueueUrl, MessageBody: JSON.stringify(message) }));
+}
+
+/** One signed byte of dBFS per 10 ms frame: 12 KB for a 2-minute segment. */
+function segmentEnvelope(pcm: Buffer): Uint8Array {
+  const aligned = pcm.byteOffset % 2 === 0 ? pcm : Buffer.from(pcm);
+  const samples = new Int16Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 2));
+  const meter = new EnvelopeMeter();
+  const frames = [...meter.push(samples), ...meter.flush()];
+  const bytes = new Int8Array(frames.length);
+  frames.forEach((db, i) => (bytes[i] = Math.max(-127, Math.min(0, Math.round(Number.isFinite(db) ? db : -127)))));
+  return new Uint8Array(bytes.buffer);
 }

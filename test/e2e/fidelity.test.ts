@@ -57,7 +57,8 @@ describe("chunked transcripts are as good as one whole-file request", () => {
     expect(r.wer).toBe(0);
     expect(r.words).toBe(quickTurns.words.length);
     expect(r.meanStartError).toBeLessThanOrEqual(0.05);
-    expect(r.meanStartError).toBeLessThanOrEqual(whole.meanStartError + 0.002);
+    // Snapping starts to the audio's onsets makes the stitched times better than the provider's own.
+    expect(r.meanStartError).toBeLessThanOrEqual(whole.meanStartError);
     expect(r.speakers).toBe(3);
     expect(r.speakerAccuracy).toBeGreaterThanOrEqual(0.99);
   });
