@@ -1,16 +1,16 @@
 import type { JobOptions } from "../domain/options.js";
 import type { SegmentResult, SpeakerMap } from "../domain/types.js";
 import { applyResolutions, speakerSamples, type LinkResult, type LocalSpeaker, type Resolution, type SpeakerSample } from "../domain/link-speakers.js";
-import { planProbe, readProbeAnswer, type ProbePiece, type ProbeVerdict } from "../domain/probe-clip.js";
+import { planProbe, readProbeAnswer, type ProbePiece, type ProbeUnknown, type ProbeVerdict } from "../domain/probe-clip.js";
 import { guessByExclusion } from "../domain/speaker-fallback.js";
 import { keys, presignGet } from "../adapters/object-store.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
-import { encodeFlac } from "../audio/encode-flac.js";
+import { encodeFlacPcm } from "../audio/flac-encoder.js";
 import { BYTES_PER_SAMPLE, SAMPLE_RATE } from "../audio/ffmpeg.js";
 import type { PipelineContext } from "./context.js";
 
-/** Unknown speakers per probe request: keeps a probe clip around a minute or two. */
-const PROBE_BATCH = 12;
+/** Unknown speakers per probe request: with one piece each, a probe clip stays around a minute or two. */
+const PROBE_BATCH = 24;
 /** Context kept around each piece: providers' word starts are approximate. */
 const PIECE_PADDING_SECONDS = 0.12;
 
@@ -20,8 +20,12 @@ const PIECE_PADDING_SECONDS = 0.12;
  * settled by asking the provider's own diarizer: a probe clip holds a few
  * seconds of each known speaker followed by the unknown ones, and the label
  * each unknown piece shares tells who it is. It needs nothing but the
- * provider API, so it works with any diarizing provider, and costs one short
- * request per batch of unknown speakers.
+ * provider API, so it works with any diarizing provider.
+ *
+ * All batches go out at once (the provider client caps what is in flight);
+ * voices found new in different batches are then told apart by one more
+ * probe of one piece each. So a stitch waits about two probe latencies,
+ * however many segments the job has.
  */
 export async function resolveUnlinkedSpeakers(
   ctx: PipelineContext,
@@ -30,46 +34,93 @@ export async function resolveUnlinkedSpeakers(
   linked: LinkResult,
   options: JobOptions,
 ): Promise<SpeakerMap> {
-  const audio = new SegmentAudio(ctx, jobId, results);
-  let map: SpeakerMap = linked.map;
-  for (let first = 0; first < linked.unresolved.length; first += PROBE_BATCH) {
-    const batch = linked.unresolved.slice(first, first + PROBE_BATCH);
-    // Later batches see the speakers earlier ones settled (new voices included) as known.
-    const samples = speakerSamples(results, map, { unresolved: linked.unresolved.slice(first), perSpeaker: 2, minSeconds: 2 });
-    const keyOf = (u: LocalSpeaker) => `${u.index}/${u.label}`;
-    const unknowns = samples.unresolved.filter((u) => batch.some((b) => keyOf(b) === keyOf(u))).map((u) => ({ key: keyOf(u), samples: u.samples }));
-    const plan = planProbe(samples.global, unknowns);
-    const answer = !plan ? null : await ctx.provider.transcribe({
-      audio: await encodeFlac(ctx.ffmpeg.ffmpeg, await audio.assemble(plan!.pieces)),
+  const audio = new SegmentAudio(ctx, jobId);
+  const keyOf = (u: LocalSpeaker) => `${u.index}/${u.label}`;
+  const samples = speakerSamples(results, linked.map, { unresolved: linked.unresolved, perSpeaker: 2, minSeconds: 2 });
+  const unknowns: ProbeUnknown[] = samples.unresolved
+    .filter((u) => u.samples.length > 0)
+    .map((u) => ({ key: keyOf(u), samples: u.samples.slice(0, 1) }));
+  const probe = async (known: Record<string, readonly SpeakerSample[]>, batch: ProbeUnknown[]) => {
+    const plan = planProbe(known, batch);
+    if (!plan) return new Map<string, ProbeVerdict>();
+    const answer = await ctx.provider.transcribe({
+      audio: encodeFlacPcm(await audio.assemble(plan.pieces)),
       filename: "probe.flac",
-      audioSeconds: plan!.duration,
+      audioSeconds: plan.duration,
       model: options.model,
       task: "transcribe",
       language: options.language,
       diarize: true,
     });
-    const verdicts = plan && answer ? readProbeAnswer(plan, answer.words ?? []) : new Map<string, ProbeVerdict>();
-    const resolutions: Resolution[] = [];
-    const firstOfGroup = new Map<string, string>();
-    for (const unknown of batch) {
-      const verdict = verdicts.get(keyOf(unknown));
-      const provisional = map[unknown.index]?.[unknown.label];
-      if (provisional === undefined) continue;
-      if (!verdict || verdict.kind === "unheard") {
-        const guess = guessByExclusion(results, map, unknown, Object.keys(samples.global));
-        if (guess) resolutions.push({ ...unknown, global: guess });
-      } else if (verdict.kind === "known") {
-        resolutions.push({ ...unknown, global: verdict.label });
-      } else {
-        // Unknowns the diarizer put together are one new voice: merge them into the first one's label.
-        const group = firstOfGroup.get(verdict.group);
-        if (group === undefined) firstOfGroup.set(verdict.group, provisional);
-        else resolutions.push({ ...unknown, global: group });
+    return readProbeAnswer(plan, answer.words ?? []);
+  };
+
+  const batches: ProbeUnknown[][] = [];
+  for (let i = 0; i < unknowns.length; i += PROBE_BATCH) batches.push(unknowns.slice(i, i + PROBE_BATCH));
+  const verdicts = await Promise.all(batches.map((batch) => probe(samples.global, batch)));
+
+  // Each batch's new voices, keyed by batch and the label that batch's diarizer gave them.
+  const settled = new Map<string, string | { newVoice: string }>();
+  const newVoices = new Map<string, ProbeUnknown>();
+  verdicts.forEach((batchVerdicts, b) => {
+    for (const [key, verdict] of batchVerdicts) {
+      if (verdict.kind === "known") settled.set(key, verdict.label);
+      if (verdict.kind === "new") {
+        const voice = `${b}:${verdict.group}`;
+        settled.set(key, { newVoice: voice });
+        if (!newVoices.has(voice)) newVoices.set(voice, { key: voice, samples: unknowns.find((u) => u.key === key)!.samples });
       }
     }
-    ctx.log.info("speaker probe", { jobId, unknown: batch.length, linked: resolutions.length, seconds: Math.round(plan?.duration ?? 0) });
-    map = applyResolutions(map, resolutions);
+  });
+  // New voices from different batches may be one person: one piece of each, in one request, says.
+  const sameVoice = new Map<string, string>();
+  if (batches.length > 1 && newVoices.size > 1) {
+    const merged = await probe(samples.global, [...newVoices.values()]);
+    for (const [voice, verdict] of merged) {
+      if (verdict.kind === "known") sameVoice.set(voice, `known:${verdict.label}`);
+      if (verdict.kind === "new") sameVoice.set(voice, `new:${verdict.group}`);
+    }
   }
+
+  const resolutions: Resolution[] = [];
+  const firstOfVoice = new Map<string, string>();
+  const unheard: LocalSpeaker[] = [];
+  for (const unknown of linked.unresolved) {
+    const provisional = linked.map[unknown.index]?.[unknown.label];
+    const outcome = settled.get(keyOf(unknown));
+    if (provisional === undefined) continue;
+    if (outcome === undefined) {
+      unheard.push(unknown);
+    } else if (typeof outcome === "string") {
+      resolutions.push({ ...unknown, global: outcome });
+    } else {
+      const voice = sameVoice.get(outcome.newVoice) ?? `new:${outcome.newVoice}`;
+      if (voice.startsWith("known:")) {
+        resolutions.push({ ...unknown, global: voice.slice("known:".length) });
+        continue;
+      }
+      // Unknowns that are one new voice merge into the first one's provisional label.
+      const first = firstOfVoice.get(voice);
+      if (first === undefined) firstOfVoice.set(voice, provisional);
+      else resolutions.push({ ...unknown, global: first });
+    }
+  }
+  let map = applyResolutions(linked.map, resolutions);
+  // What no diarizer could hear (a lone short word) is guessed from who else spoke in its segment.
+  const known = Object.keys(speakerSamples(results, map, { unresolved: unheard }).global);
+  const guesses: Resolution[] = [];
+  for (const unknown of unheard) {
+    const guess = guessByExclusion(results, map, unknown, known);
+    if (guess) guesses.push({ ...unknown, global: guess });
+  }
+  map = applyResolutions(map, guesses);
+  ctx.log.info("speaker probes", {
+    jobId,
+    unknown: linked.unresolved.length,
+    probes: batches.length + (sameVoice.size > 0 ? 1 : 0),
+    linked: resolutions.length,
+    guessed: guesses.length,
+  });
   return map;
 }
 
@@ -79,7 +130,6 @@ class SegmentAudio {
   constructor(
     private readonly ctx: PipelineContext,
     private readonly jobId: string,
-    private readonly results: SegmentResult[],
   ) {}
 
   private pcm(index: number): Promise<Buffer> {
@@ -100,12 +150,14 @@ class SegmentAudio {
 
   /** Lays the pieces out as the plan says: audio at each piece's place, silence between. */
   async assemble(pieces: ProbePiece[]): Promise<Buffer> {
+    const sources = new Map(
+      await Promise.all([...new Set(pieces.map((p) => p.sample.index))].map(async (i) => [i, await this.pcm(i)] as const)),
+    );
     const end = Math.max(...pieces.map((p) => p.at + (p.sample.end - p.sample.start))) + PIECE_PADDING_SECONDS;
     const out = Buffer.alloc(Math.ceil(end * SAMPLE_RATE) * BYTES_PER_SAMPLE);
     for (const piece of pieces) {
-      const source = await this.pcm(piece.sample.index);
       const padded = { ...piece.sample, start: piece.sample.start - PIECE_PADDING_SECONDS, end: piece.sample.end + PIECE_PADDING_SECONDS };
-      const slice = sliceSeconds(source, padded);
+      const slice = sliceSeconds(sources.get(piece.sample.index)!, padded);
       slice.copy(out, Math.max(0, Math.round((piece.at - PIECE_PADDING_SECONDS) * SAMPLE_RATE)) * BYTES_PER_SAMPLE);
     }
     return out;
