@@ -43,7 +43,8 @@ export function refineWordStarts(words: readonly Word[], envelopeDb: ArrayLike<n
       else if (isOnset(center + d)) best = center + d;
     }
     const nextStart = words[i + 1]?.start ?? Infinity;
-    let start = best === undefined ? w.start : best * frame;
+    // An onset within a frame and a half of the provider's time is the same moment, measured coarser: keep the finer one.
+    let start = best === undefined || Math.abs(best - w.start / frame) <= 1.5 ? w.start : best * frame;
     // Never reorder words nor jump past a neighbour: then the provider's time stands.
     if (start <= previousStart || start >= nextStart) start = w.start;
     refined.push(start === w.start ? w : { ...w, start, end: Math.max(w.end, start) });
