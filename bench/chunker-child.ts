@@ -5,12 +5,11 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createClients } from "../shared/clients.js";
-import type { PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import { createContext } from "../shared/pipeline/context.js";
 import { chunkRecording, type ChunkOutcome } from "../shared/pipeline/chunk-recording.js";
 import { DEFAULTS } from "../shared/wiring.js";
-import type { LocalResources } from "../local/resources.js";
+import { localConfig, type LocalResources } from "../local/resources.js";
 import { childArgs, fatal, serve } from "./lib/child.js";
 import { ffmpegKind, watchChildRss } from "./lib/child-rss.js";
 import { peakRssMb } from "./lib/proc.js";
@@ -43,17 +42,11 @@ async function main(): Promise<void> {
   const args = childArgs<ChunkerChildArgs>();
   const clients = createClients(args.endpoints);
   const { resources } = args;
-  const config: PipelineConfig = {
-    inputBucket: resources.buckets.input,
-    workBucket: resources.buckets.work,
-    outputBucket: resources.buckets.output,
-    segmentsQueueUrl: resources.queues.segments.url,
-    stitchQueueUrl: resources.queues.stitch.url,
-    table: resources.table,
-    topicArn: resources.topicArn,
-    provider: { baseUrl: "http://127.0.0.1:9/v1", model: DEFAULTS.model, apiKey: async () => "unused", timeoutMs: 1000, maxAttempts: 1 },
-    defaults: { chunkSeconds: args.chunkSeconds, overlapSeconds: args.overlapSeconds },
-  };
+  const config = localConfig(
+    resources,
+    { baseUrl: "http://127.0.0.1:9/v1", model: DEFAULTS.model, apiKey: async () => "unused", timeoutMs: 1000, maxAttempts: 1 },
+    { chunkSeconds: args.chunkSeconds, overlapSeconds: args.overlapSeconds },
+  );
   const log = new Logger({ serviceName: "stt-bench", logLevel: "SILENT" });
   const ctx = createContext(config, clients, ffmpegPaths(), log);
 

@@ -3,10 +3,9 @@
  * created: fauxqs keeps every object in memory, so a chunker measured in the
  * same process would be charged for the whole uploaded recording.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createClients } from "../shared/clients.js";
 import { startEmulators } from "../local/emulators.js";
-import { createResources, type LocalResources } from "../local/resources.js";
+import { createResources, localDynamo, type LocalResources } from "../local/resources.js";
 import { childArgs, fatal, serve } from "./lib/child.js";
 
 export interface EmulatorsReady {
@@ -19,11 +18,7 @@ async function main(): Promise<void> {
   const emulators = await startEmulators();
   const endpoints = { aws: emulators.awsEndpoint, dynamodb: emulators.dynamodbEndpoint };
   const clients = createClients(endpoints);
-  const rawDynamo = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const rawDynamo = localDynamo(endpoints.dynamodb);
   const resources = await createResources(clients, rawDynamo, { visibilityTimeoutSeconds, maxReceiveCount: 5 });
   serve({ rssMb: () => process.memoryUsage().rss / 2 ** 20 }, { endpoints, resources } satisfies EmulatorsReady);
 }

@@ -2,7 +2,9 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient as RawDynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineClients } from "../shared/clients.js";
+import type { PipelineConfig, ProviderConfig } from "../shared/config.js";
 import { wiring, type QueueId } from "../shared/wiring.js";
 
 export interface LocalResources {
@@ -86,4 +88,28 @@ async function createTable(dynamo: DynamoDBClient): Promise<void> {
       ],
     }),
   );
+}
+
+/** The raw DynamoDB client the table's creation needs (the pipeline uses the document client). */
+export function localDynamo(endpoint: string): RawDynamoDBClient {
+  return new RawDynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+}
+
+/** The handlers' configuration for resources created here: what Lambda reads from its environment. */
+export function localConfig(
+  resources: LocalResources,
+  provider: ProviderConfig,
+  defaults: PipelineConfig["defaults"],
+): PipelineConfig {
+  return {
+    inputBucket: resources.buckets.input,
+    workBucket: resources.buckets.work,
+    outputBucket: resources.buckets.output,
+    segmentsQueueUrl: resources.queues.segments.url,
+    stitchQueueUrl: resources.queues.stitch.url,
+    table: resources.table,
+    topicArn: resources.topicArn,
+    provider,
+    defaults,
+  };
 }

@@ -1,5 +1,4 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createClients, type PipelineClients } from "../shared/clients.js";
 import type { PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
@@ -13,7 +12,7 @@ import {
 import { ProviderClient, type ProviderClientOptions } from "../shared/provider/client.js";
 import { DEFAULTS, wiring } from "../shared/wiring.js";
 import { startEmulators, type Emulators } from "./emulators.js";
-import { createResources, type LocalResources } from "./resources.js";
+import { createResources, localConfig, localDynamo, type LocalResources } from "./resources.js";
 import { EventRunner } from "./runner.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { restoreBucket, saveBucket } from "./output-mirror.js";
@@ -74,36 +73,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const endpoints = { aws: emulators.awsEndpoint, dynamodb: emulators.dynamodbEndpoint };
   const clients = createClients(endpoints);
-  const rawDynamo = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const rawDynamo = localDynamo(endpoints.dynamodb);
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
   const resources = await createResources(clients, rawDynamo, {
     visibilityTimeoutSeconds,
     maxReceiveCount: options.maxReceiveCount ?? wiring.queues.segments.maxReceiveCount,
   });
-  const config: PipelineConfig = {
-    inputBucket: resources.buckets.input,
-    workBucket: resources.buckets.work,
-    outputBucket: resources.buckets.output,
-    segmentsQueueUrl: resources.queues.segments.url,
-    stitchQueueUrl: resources.queues.stitch.url,
-    table: resources.table,
-    topicArn: resources.topicArn,
-    provider: {
+  const config = localConfig(
+    resources,
+    {
       baseUrl: options.provider.baseUrl,
       model: options.provider.model ?? DEFAULTS.model,
       apiKey: async () => options.provider.apiKey,
       timeoutMs: 60_000,
       maxAttempts: 4,
     },
-    defaults: {
+    {
       chunkSeconds: options.chunkSeconds ?? DEFAULTS.chunkSeconds,
       overlapSeconds: options.overlapSeconds ?? DEFAULTS.overlapSeconds,
     },
-  };
+  );
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
     apiKey: config.provider.apiKey,
