@@ -1,5 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { CutPlanner } from "../domain/plan-cuts.js";
 import { canonicalOptions, parseJobOptions, type JobOptions } from "../domain/options.js";
 import type { CutSegment } from "../domain/types.js";
@@ -16,7 +16,8 @@ import { MEDIA_SUFFIXES } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { failJob } from "./finish-job.js";
 import { makeJobId } from "./job-id.js";
-import type { SegmentMessage, StitchMessage } from "./messages.js";
+import type { SegmentMessage } from "./messages.js";
+import { sendStitch } from "./request-stitch.js";
 
 export type ChunkOutcome =
   | { kind: "started"; jobId: string; segments: number; duration: number }
@@ -279,11 +280,6 @@ async function sendSegments(ctx: PipelineContext, messages: SegmentMessage[]): P
     );
     if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} segment message(s): ${out.Failed[0]?.Message}`);
   }
-}
-
-export async function sendStitch(ctx: PipelineContext, jobId: string): Promise<void> {
-  const message: StitchMessage = { kind: "stitch", jobId };
-  await ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.config.stitchQueueUrl, MessageBody: JSON.stringify(message) }));
 }
 
 /** One signed byte of dBFS per 10 ms frame: 12 KB for a 2-minute segment. */

@@ -6,7 +6,7 @@ import { refineWordStarts } from "../domain/refine-starts.js";
 import type { Word } from "../domain/types.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
-import { sendStitch } from "./chunk-recording.js";
+import { sendStitch } from "./request-stitch.js";
 import type { SegmentMessage } from "./messages.js";
 
 /** The chunker's envelope frame (10 ms). */
