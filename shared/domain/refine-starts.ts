@@ -53,6 +53,21 @@ export function refineWordStarts(words: readonly Word[], envelopeDb: ArrayLike<n
   return refined;
 }
 
+/**
+ * Seconds of the envelope that are clearly sound (well above the segment's own
+ * floor). A provider answering nothing for a segment with seconds of sound has
+ * most likely failed, not heard silence.
+ */
+export function loudSeconds(envelopeDb: ArrayLike<number>, frameSeconds: number): number {
+  const threshold = Math.max(noiseFloor(envelopeDb) + SPEECH_ABOVE_FLOOR_DB, ABSOLUTE_QUIET_DB);
+  let loud = 0;
+  for (let f = 0; f < envelopeDb.length; f++) if (envelopeDb[f] >= threshold) loud++;
+  return loud * frameSeconds;
+}
+
+/** Below this a frame is quiet whatever the floor: a segment of near-silence has no "loud" part. */
+const ABSOLUTE_QUIET_DB = -45;
+
 /** The level of the quietest tenth of the frames: the room, not the voices. */
 function noiseFloor(envelopeDb: ArrayLike<number>): number {
   const values = Array.from(envelopeDb, (v) => (Number.isFinite(v) ? v : -120)).sort((a, b) => a - b);

@@ -86,7 +86,7 @@ export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
     }
     const job = await ctx.jobs.get(jobId);
     const what = record.body.includes('"segment"') ? `segment ${String((JSON.parse(record.body) as { index?: number }).index)}` : "the stitch";
-    const last = job?.lastError ? `: ${job.lastError}` : "";
+    const last = job?.lastError ? ` (last error: ${job.lastError})` : "";
     await failJob(ctx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
     return "failed";
   });

@@ -2,8 +2,8 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { exists, getBytes, getBytesIfExists, keys } from "../adapters/object-store.js";
-import { refineWordStarts } from "../domain/refine-starts.js";
-import type { Word } from "../domain/types.js";
+import { loudSeconds, refineWordStarts } from "../domain/refine-starts.js";
+import { RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { sendStitch } from "./request-stitch.js";
@@ -11,6 +11,8 @@ import type { SegmentMessage } from "./messages.js";
 
 /** The chunker's envelope frame (10 ms). */
 const ENVELOPE_FRAME_SECONDS = 0.01;
+/** Sound enough to be speech: a couple of words. Less (a cough, a click) may honestly transcribe to nothing. */
+const MIN_LOUD_SECONDS_FOR_SPEECH = 1.5;
 
 export type TranscribeOutcome = "transcribed" | "already-done" | "job-ended";
 
@@ -46,7 +48,21 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       maxSpeakers: options.maxSpeakers,
     });
     await ctx.checkpoint("transcriber:after-provider");
-    const words = answer.words && (await refineStarts(ctx, message, answer.words));
+    const envelopeDb = await segmentEnvelope(ctx, message);
+    if (envelopeDb && !answer.text.trim() && !answer.words?.length) {
+      const sound = loudSeconds(envelopeDb, ENVELOPE_FRAME_SECONDS);
+      // Retried, and after the queue's receives the job fails with this reason instead of losing the words.
+      if (sound >= MIN_LOUD_SECONDS_FOR_SPEECH) {
+        throw new RetryableError(
+          "provider_empty",
+          `provider returned no text for segment ${message.index}, which holds ${sound.toFixed(1)} s of sound`,
+        );
+      }
+    }
+    const words =
+      answer.words && envelopeDb
+        ? refineWordStarts(answer.words, envelopeDb, { frameSeconds: ENVELOPE_FRAME_SECONDS })
+        : answer.words;
     const result: SegmentResult = {
       jobId: message.jobId,
       index: message.index,
@@ -87,10 +103,8 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   return stored ? "already-done" : "transcribed";
 }
 
-/** Word starts snapped to the audio's onsets, when the chunker left the segment's envelope beside its audio. */
-async function refineStarts(ctx: PipelineContext, message: SegmentMessage, words: Word[]): Promise<Word[]> {
+/** The segment's envelope, when the chunker left it beside the audio (older jobs have none). */
+async function segmentEnvelope(ctx: PipelineContext, message: SegmentMessage): Promise<Int8Array | undefined> {
   const bytes = await getBytesIfExists(ctx.clients.s3, ctx.config.workBucket, keys.segmentEnvelope(message.jobId, message.index));
-  if (!bytes) return words;
-  const envelopeDb = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return refineWordStarts(words, envelopeDb, { frameSeconds: ENVELOPE_FRAME_SECONDS });
+  return bytes && new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -73,9 +73,12 @@ const EXPECTED: Record<MalformedKind, { status: "COMPLETED" | "FAILED"; says: st
     check: ({ lost, extra }) => expect({ lost, extra }).toEqual({ lost: 0, extra: 0 }),
   },
   "empty-text": {
-    status: "COMPLETED",
-    says: "COMPLETED; segments answered empty are taken as silence",
-    check: ({ extra }) => expect(extra).toBe(0),
+    status: "FAILED",
+    says: "FAILED via the DLQ: no text for audio that holds seconds of sound is a provider failure, not silence",
+    check: ({ job }) => {
+      expect(job.errorCode).toBe("dead_lettered");
+      expect(job.error).toContain("no text for segment");
+    },
   },
 };
 

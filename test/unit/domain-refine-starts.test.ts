@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refineWordStarts } from "../../shared/domain/refine-starts.js";
+import { loudSeconds, refineWordStarts } from "../../shared/domain/refine-starts.js";
 
 /** An envelope (10 ms frames) of -70 dB silence with words as -20 dB bursts. */
 function envelope(seconds: number, bursts: Array<[number, number]>): Float32Array {
@@ -36,5 +36,12 @@ describe("refineWordStarts", () => {
     const words = [{ word: "a", start: 0.62, end: 0.65 }, { word: "b", start: 0.64, end: 1.0 }];
     const refined = refineWordStarts(words, env, { frameSeconds: 0.01 });
     expect(refined[0].start).toBeLessThan(refined[1].start);
+  });
+});
+
+describe("loudSeconds", () => {
+  it("counts sound well above the segment's floor, and none in near-silence", () => {
+    expect(loudSeconds(envelope(10, [[1, 3], [5, 5.5]]), 0.01)).toBeCloseTo(2.5, 2);
+    expect(loudSeconds(new Float32Array(1000).fill(-62), 0.01)).toBe(0);
   });
 });
