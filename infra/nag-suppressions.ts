@@ -65,7 +65,7 @@ export function addNagSuppressions(stack: SpeechToTextStack): void {
   ack(
     stack.chunkerFailures,
     "AwsSolutions-SQS3",
-    "This queue is itself a dead-letter destination (the chunker's asynchronous on-failure destination). It has no consumer: messages stay for 14 days and an alarm calls a human.",
+    "This queue is itself a dead-letter destination (the chunker's asynchronous on-failure destination); the dead-letter function drains it and fails the job, and an alarm calls a human if it backs up.",
   );
 
   // CDK's singleton that applies S3 event notifications (a CloudFormation custom resource).

@@ -38,6 +38,11 @@ export interface PipelineSettings {
    * key or a key that grants the functions' roles kms:Decrypt.
    */
   providerSecretName?: string;
+  /**
+   * Deploy the realtime WebSocket gateway (ECS Fargate behind an ALB) with
+   * this ACM certificate for wss://. Unset: no gateway (batch only).
+   */
+  realtimeCertificateArn?: string;
 }
 
 /** Longest backoff between provider attempts (ProviderClient's backoffMaxMs default). */
@@ -148,5 +153,6 @@ export function settingsFromContext(tryGetContext: (key: string) => unknown): Pi
     logRetentionDays: num("logRetentionDays"),
     alarmEmail: str("alarmEmail"),
     providerSecretName: str("providerSecretName"),
+    realtimeCertificateArn: str("realtimeCertificateArn"),
   });
 }

@@ -8,6 +8,7 @@
 import { fileURLToPath } from "node:url";
 import { Construct } from "constructs";
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
@@ -35,6 +36,7 @@ import {
 import { FfmpegLayer, LAYER_BIN } from "./constructs/ffmpeg-layer.js";
 import { PipelineFunction } from "./constructs/pipeline-function.js";
 import { addNagSuppressions } from "./nag-suppressions.js";
+import { RealtimeGateway } from "./realtime/realtime-gateway.js";
 import { resolveSettings, type PipelineSettings } from "./settings.js";
 
 /**
@@ -340,6 +342,21 @@ export class SpeechToTextStack extends Stack {
           break;
         }
       }
+    }
+
+    if (settings.realtimeCertificateArn) {
+      new RealtimeGateway(this, "Realtime", {
+        inputBucket: this.buckets.input,
+        workBucket: this.buckets.work,
+        table: this.table,
+        key: this.key,
+        providerSecret: this.providerSecret,
+        providerBaseUrl: settings.providerBaseUrl,
+        model: settings.model,
+        retentionDays: settings.retentionDays,
+        certificate: acm.Certificate.fromCertificateArn(this, "RealtimeCertificate", settings.realtimeCertificateArn),
+        accessLogsBucket: this.accessLogsBucket,
+      });
     }
 
     this.addAlarms();

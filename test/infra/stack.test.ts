@@ -585,6 +585,20 @@ describe("cdk-nag AwsSolutions", () => {
     expect(report.success).toBe(true);
   });
 
+  it("stays clean with the realtime gateway deployed beside the pipeline", () => {
+    // Prepare
+    // ALB access logging needs a concrete region (the log-delivery account differs per region).
+    const withGateway = quickStack({
+      env: { region: "us-east-1" },
+      settings: { realtimeCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/test" },
+    });
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(withGateway);
+    // Assess
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    Template.fromStack(withGateway).resourceCountIs("AWS::ECS::Service", 1);
+  });
+
   it("gives every acknowledgment a written reason", () => {
     const acks = recorded.get(stack) ?? [];
     expect(acks.length).toBeGreaterThan(0);
