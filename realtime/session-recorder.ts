@@ -13,7 +13,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { JobStore } from "../shared/adapters/job-store.js";
 import { presignGet } from "../shared/adapters/object-store.js";
-import { encodeFlac } from "../shared/audio/encode-flac.js";
+import { encodeFlacPcm } from "../shared/audio/flac-encoder.js";
 import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
@@ -189,7 +189,7 @@ class S3SessionRecording implements SessionRecording {
   }
 
   private async savePart(index: number, pcm: Buffer): Promise<void> {
-    const flac = await encodeFlac(this.o.ffmpeg, pcm);
+    const flac = encodeFlacPcm(pcm);
     await this.o.s3.send(
       new PutObjectCommand({ Bucket: this.o.workBucket, Key: sessionKeys.part(this.session.sessionId, index), Body: flac, ContentType: "audio/flac" }),
     );

@@ -9,7 +9,7 @@ import type { ProviderClient } from "../../shared/provider/client.js";
 import { PipelineError, reasonOf } from "../../shared/errors.js";
 import { SAMPLE_RATE, type ProtocolProblem } from "../protocol.js";
 import { EnergyVad, type VoiceDetector } from "../vad.js";
-import { wavBytes } from "../wav.js";
+import { wavBytes } from "../../shared/audio/wav.js";
 import type { ItemIds, LiveSettings, Upstream, UpstreamListener } from "./types.js";
 
 export interface HttpUpstreamOptions {

@@ -1,4 +1,5 @@
 /** Puts test recordings on disk: as WAV directly, in any upload format through ffmpeg, or inside video. */
+import { wavBytes as pipelineWavBytes } from "../../shared/audio/wav.js";
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,22 +22,9 @@ export function writeWav(path: string, recording: Pick<Recording, "samples">): v
   writeFileSync(path, wavBytes(recording.samples));
 }
 
+/** The pipeline's own WAV writer, for a recording's samples. */
 export function wavBytes(samples: Int16Array, sampleRate = SAMPLE_RATE): Buffer {
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "ascii");
-  header.writeUInt32LE(36 + samples.byteLength, 4);
-  header.write("WAVE", 8, "ascii");
-  header.write("fmt ", 12, "ascii");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "ascii");
-  header.writeUInt32LE(samples.byteLength, 40);
-  return Buffer.concat([header, samplesToBuffer(samples)]);
+  return pipelineWavBytes(samples, sampleRate);
 }
 
 const CODEC_ARGS: Record<AudioFormat, (kbps: number) => string[]> = {
