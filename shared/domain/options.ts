@@ -79,9 +79,9 @@ export function parseJobOptions(
   if (prompt !== undefined && prompt.length > 0) options.prompt = prompt;
   const temperature = parseNumber(meta.get("temperature"), "temperature", OPTION_LIMITS.temperature, problem) ?? base.temperature;
   if (temperature !== undefined) options.temperature = temperature;
-  const minSpeakers = parseInteger(meta.get("min-speakers"), "min-speakers", OPTION_LIMITS.speakers, problem) ?? base.minSpeakers;
+  const minSpeakers = parseNumber(meta.get("min-speakers"), "min-speakers", OPTION_LIMITS.speakers, problem, true) ?? base.minSpeakers;
   if (minSpeakers !== undefined) options.minSpeakers = minSpeakers;
-  const maxSpeakers = parseInteger(meta.get("max-speakers"), "max-speakers", OPTION_LIMITS.speakers, problem) ?? base.maxSpeakers;
+  const maxSpeakers = parseNumber(meta.get("max-speakers"), "max-speakers", OPTION_LIMITS.speakers, problem, true) ?? base.maxSpeakers;
   if (maxSpeakers !== undefined) options.maxSpeakers = maxSpeakers;
 
   if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
@@ -179,28 +179,18 @@ function parseBoolean(raw: string | undefined, key: string, problem: Report): bo
   return undefined;
 }
 
+/** A number within limits; `whole` demands an integer (speaker counts). */
 function parseNumber(
   raw: string | undefined,
   key: string,
   limits: { min: number; max: number },
   problem: Report,
+  whole = false,
 ): number | undefined {
   if (raw === undefined) return undefined;
-  const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : NaN;
+  const pattern = whole ? /^\+?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)$/;
+  const value = pattern.test(raw) ? Number(raw) : NaN;
   if (Number.isFinite(value) && value >= limits.min && value <= limits.max) return value;
-  problem(`${key} '${raw}' must be a number from ${limits.min} to ${limits.max}`);
-  return undefined;
-}
-
-function parseInteger(
-  raw: string | undefined,
-  key: string,
-  limits: { min: number; max: number },
-  problem: Report,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = /^\+?\d+$/.test(raw) ? Number(raw) : NaN;
-  if (Number.isInteger(value) && value >= limits.min && value <= limits.max) return value;
-  problem(`${key} '${raw}' must be a whole number from ${limits.min} to ${limits.max}`);
+  problem(`${key} '${raw}' must be a ${whole ? "whole number" : "number"} from ${limits.min} to ${limits.max}`);
   return undefined;
 }
