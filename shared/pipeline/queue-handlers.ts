@@ -85,7 +85,8 @@ export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
       return "unattributable";
     }
     const job = await ctx.jobs.get(jobId);
-    const what = record.body.includes('"segment"') ? `segment ${String((JSON.parse(record.body) as { index?: number }).index)}` : "the stitch";
+    const segment = parseSegmentMessage(record.body);
+    const what = segment ? `segment ${segment.index}` : "the stitch";
     const last = job?.lastError ? ` (last error: ${job.lastError})` : "";
     await failJob(ctx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
     return "failed";
@@ -147,4 +148,14 @@ export function chunkerHandler(ctx: PipelineContext): S3Handler {
       ctx.log.info("chunker outcome", { kind: outcome.kind, jobId: "jobId" in outcome ? outcome.jobId : undefined });
     }
   };
+}
+
+/** The segment a dead-lettered message was for, if it is a well-formed segment message. */
+function parseSegmentMessage(body: string): { index: number } | undefined {
+  try {
+    const parsed = segmentMessageSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
