@@ -79,6 +79,17 @@ export class JobStore {
     private readonly retentionDays?: number,
   ) {}
 
+  /** An update that applies only if its condition holds: false, not an error, when it does not. */
+  private async conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async get(jobId: string): Promise<JobRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: true }));
     return out.Item ? fromItem(out.Item) : undefined;
@@ -167,23 +178,18 @@ export class JobStore {
    * its lease when it expires, so the job can never be stuck behind it.
    */
   async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "SET stitchLeaseUntil = :until",
-          ConditionExpression: "#s = :running AND (attribute_not_exists(stitchLeaseUntil) OR stitchLeaseUntil < :now)",
-          ExpressionAttributeNames: { "#s": "status" },
-          ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": nowMs + leaseSeconds * 1000 },
-        }),
-      );
+    const applied = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET stitchLeaseUntil = :until",
+      ConditionExpression: "#s = :running AND (attribute_not_exists(stitchLeaseUntil) OR stitchLeaseUntil < :now)",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": nowMs + leaseSeconds * 1000 },
+    });
+    if (applied) {
       this.heldLeases.set(jobId, nowMs + leaseSeconds * 1000);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
     }
+    return applied;
   }
 
   /**
@@ -196,21 +202,13 @@ export class JobStore {
     const until = this.heldLeases.get(jobId);
     if (until === undefined) return false;
     this.heldLeases.delete(jobId);
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "REMOVE stitchLeaseUntil",
-          ConditionExpression: "stitchLeaseUntil = :until",
-          ExpressionAttributeValues: { ":until": until },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "REMOVE stitchLeaseUntil",
+      ConditionExpression: "stitchLeaseUntil = :until",
+      ExpressionAttributeValues: { ":until": until },
+    });
   }
 
   /** RUNNING -> COMPLETED. Returns false when another writer already finished the job. */
@@ -219,53 +217,40 @@ export class JobStore {
     fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration">>,
     now: Date,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression:
-            "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
-          ConditionExpression: "#s = :running",
-          ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
-          ExpressionAttributeValues: {
-            ":done": "COMPLETED",
-            ":running": "RUNNING",
-            ":lang": fields.language,
-            ":speakers": fields.speakers,
-            ":wc": fields.wordCount,
-            ":outputs": fields.outputs,
-            ":d": fields.duration,
-            ":now": now.toISOString(),
-          },
-        }),
-      );
+    const applied = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression:
+        "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
+      ConditionExpression: "#s = :running",
+      ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
+      ExpressionAttributeValues: {
+        ":done": "COMPLETED",
+        ":running": "RUNNING",
+        ":lang": fields.language,
+        ":speakers": fields.speakers,
+        ":wc": fields.wordCount,
+        ":outputs": fields.outputs,
+        ":d": fields.duration,
+        ":now": now.toISOString(),
+      },
+    });
+    if (applied) {
       this.heldLeases.delete(jobId);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
     }
+    return applied;
   }
 
   /** Any non-terminal state -> FAILED. Returns false when the job had already ended. */
   async fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "SET #s = :failed, #e = :reason, errorCode = :code, updatedAt = :now, completedAt = :now",
-          ConditionExpression: "attribute_exists(pk) AND #s <> :failed AND #s <> :done",
-          ExpressionAttributeNames: { "#s": "status", "#e": "error" },
-          ExpressionAttributeValues: { ":failed": "FAILED", ":done": "COMPLETED", ":reason": reason, ":code": code, ":now": now.toISOString() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET #s = :failed, #e = :reason, errorCode = :code, updatedAt = :now, completedAt = :now",
+      ConditionExpression: "attribute_exists(pk) AND #s <> :failed AND #s <> :done",
+      ExpressionAttributeNames: { "#s": "status", "#e": "error" },
+      ExpressionAttributeValues: { ":failed": "FAILED", ":done": "COMPLETED", ":reason": reason, ":code": code, ":now": now.toISOString() },
+    });
   }
 
   async noteError(jobId: string, reason: string): Promise<void> {
