@@ -3,7 +3,7 @@
  * exactly where its clip's samples were placed. Deterministic for a given spec.
  */
 import { loadClipBank, type ClipBank } from "./clip-bank.js";
-import { planTurns, type ConversationStyle, type PlannedTurn } from "./conversation-plan.js";
+import { planTurns, type ConversationStyle, type IsAbsent, type PlannedTurn } from "./conversation-plan.js";
 import { SAMPLE_RATE } from "./ffmpeg.js";
 import type { Recording, TrueWord } from "./recording.js";
 import { mixSeed, seededRandom, type SeededRandom } from "./seeded-random.js";
@@ -28,6 +28,13 @@ export interface ConversationSpec {
   turnGapSeconds?: [number, number];
   /** A low uniform noise floor in dBFS (e.g. -60) so that pauses are not digital zero. */
   noiseDb?: number;
+  /**
+   * Speakers who are away for a while: `speaker` (1-based, like turns) says nothing in
+   * [fromSeconds, toSeconds). While they are away the others carry on (turns are drawn among those
+   * present; a scripted turn of an absent speaker is skipped, and a turn running into the absence is
+   * cut short); when everyone is away the recording is silent until someone is back.
+   */
+  absences?: Array<{ speaker: number; fromSeconds: number; toSeconds: number }>;
 }
 
 const DEFAULT_WORD_GAP: [number, number] = [0.08, 0.25];
@@ -41,10 +48,11 @@ export function buildConversation(spec: ConversationSpec): Recording {
   const bank = loadClipBank();
   const random = seededRandom(mixSeed("conversation", spec.seed));
   const totalSamples = Math.round(spec.durationSeconds * SAMPLE_RATE);
+  const away = new Absences(spec);
   const script = spec.turns
     ? spec.turns.map((turn) => ({ speaker: turn.speaker - 1, words: turn.words }))[Symbol.iterator]()
-    : planTurns(spec.style ?? "meeting", spec.voices, random);
-  const placed = placeWords(script, bank, random, spec, spec.turns ? Infinity : totalSamples);
+    : planTurns(spec.style ?? "meeting", spec.voices, random, away.none ? undefined : away.isAbsentNow);
+  const placed = placeWords(script, bank, random, spec, spec.turns ? Infinity : totalSamples, away);
   const lastEnd = placed.length > 0 ? placed[placed.length - 1].at + placed[placed.length - 1].clip.length : 0;
   const length = Math.max(totalSamples, spec.turns ? lastEnd + Math.round(TAIL_SECONDS * SAMPLE_RATE) : 0);
 
@@ -54,7 +62,7 @@ export function buildConversation(spec: ConversationSpec): Recording {
 
   const speakers = Array.from({ length: spec.voices }, (_, index) => speakerName(index));
   return {
-    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s`,
+    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s${away.idSuffix}`,
     sampleRate: SAMPLE_RATE,
     samples,
     words: placed.map(({ word, at, clip, speaker }): TrueWord => ({
@@ -93,6 +101,7 @@ function placeWords(
   random: SeededRandom,
   spec: ConversationSpec,
   totalSamples: number,
+  away: Absences,
 ): PlacedWord[] {
   const wordGap = spec.wordGapSeconds ?? DEFAULT_WORD_GAP;
   const turnGap = spec.turnGapSeconds ?? DEFAULT_TURN_GAP;
@@ -100,8 +109,15 @@ function placeWords(
   const placed: PlacedWord[] = [];
   let cursor = toSamples(random.between(...LEAD_IN_SECONDS));
   let previousWord = "";
-  for (let turn = script.next(); !turn.done; turn = script.next()) {
+  for (;;) {
+    if (!away.none) {
+      cursor = away.whenSomeoneIsBack(cursor);
+      away.now = cursor;
+    }
+    const turn = script.next();
+    if (turn.done) break;
     const { speaker, words } = turn.value;
+    if (away.isAway(speaker, cursor, cursor + 1)) continue;
     if (placed.length > 0) cursor += toSamples(random.between(...turnGap));
     for (let index = 0; index < words; index++) {
       if (index > 0) cursor += toSamples(random.between(...wordGap));
@@ -110,12 +126,85 @@ function placeWords(
       while (word === previousWord) word = random.pick(bank.words);
       const clip = bank.clip(bank.voiceIds[speaker], word);
       if (cursor + clip.length > usableEnd) return placed;
+      // A turn running into the speaker's absence stops there (and the time goes on to it, so that a
+      // turn cut before its first word cannot be drawn again at the same moment).
+      const leaves = away.leavesDuring(speaker, cursor, cursor + clip.length);
+      if (leaves !== undefined) {
+        cursor = Math.max(cursor, leaves);
+        break;
+      }
       placed.push({ word, speaker, at: cursor, clip });
       cursor += clip.length;
       previousWord = word;
     }
   }
   return placed;
+}
+
+/** The spec's absences in samples, with 0-based speakers, and the builder's clock for the planner. */
+class Absences {
+  readonly none: boolean;
+  readonly idSuffix: string;
+  /** The builder's time (samples) when it asks for the next turn. */
+  now = 0;
+  private readonly ranges: Array<{ speaker: number; from: number; to: number }>;
+  private readonly voices: number;
+
+  constructor(spec: ConversationSpec) {
+    const absences = spec.absences ?? [];
+    this.none = absences.length === 0;
+    this.voices = spec.voices;
+    this.ranges = absences.map((absence) => ({
+      speaker: absence.speaker - 1,
+      from: toSamples(absence.fromSeconds),
+      to: toSamples(absence.toSeconds),
+    }));
+    // Recordings are known by id: one with absences must not replace the same spec without them.
+    this.idSuffix = this.none
+      ? ""
+      : `-away${absences.map((absence) => `${absence.speaker}@${absence.fromSeconds}-${absence.toSeconds}`).join("+")}`;
+  }
+
+  readonly isAbsentNow: IsAbsent = (speaker) => this.isAway(speaker, this.now, this.now + 1);
+
+  /** Whether the speaker is away at any moment of samples [from, to). */
+  isAway(speaker: number, from: number, to: number): boolean {
+    return this.leavesDuring(speaker, from, to) !== undefined;
+  }
+
+  /** When the speaker's first absence overlapping samples [from, to) begins, if one does. */
+  leavesDuring(speaker: number, from: number, to: number): number | undefined {
+    let leaves: number | undefined;
+    for (const range of this.ranges) {
+      if (range.speaker === speaker && from < range.to && to > range.from) leaves = Math.min(leaves ?? range.from, range.from);
+    }
+    return leaves;
+  }
+
+  /** The cursor itself, or, when every speaker is away then, the first moment one of them is back. */
+  whenSomeoneIsBack(cursor: number): number {
+    let at = cursor;
+    for (;;) {
+      const backAt = Array.from({ length: this.voices }, (_, speaker) => this.backAt(speaker, at));
+      if (backAt.some((time) => time === at)) return at;
+      at = Math.min(...backAt);
+    }
+  }
+
+  /** The first moment from `at` on when the speaker is not away. */
+  private backAt(speaker: number, at: number): number {
+    let time = at;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const range of this.ranges) {
+        if (range.speaker === speaker && time >= range.from && time < range.to) {
+          time = range.to;
+          moved = true;
+        }
+      }
+    }
+    return time;
+  }
 }
 
 function addNoiseFloor(samples: Int16Array, noiseDb: number, seed: number): void {
@@ -137,5 +226,13 @@ function validate(spec: ConversationSpec): void {
   if (!(spec.durationSeconds >= 0)) throw new Error("durationSeconds must be >= 0");
   for (const turn of spec.turns ?? []) {
     if (turn.speaker < 1 || turn.speaker > spec.voices) throw new Error(`turn speaker ${turn.speaker} is not 1..${spec.voices}`);
+  }
+  for (const absence of spec.absences ?? []) {
+    if (!Number.isInteger(absence.speaker) || absence.speaker < 1 || absence.speaker > spec.voices) {
+      throw new Error(`absence speaker ${absence.speaker} is not 1..${spec.voices}`);
+    }
+    if (!(absence.fromSeconds >= 0 && absence.toSeconds > absence.fromSeconds && Number.isFinite(absence.toSeconds))) {
+      throw new Error(`absence [${absence.fromSeconds}, ${absence.toSeconds}) is not a range of seconds`);
+    }
   }
 }

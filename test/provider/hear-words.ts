@@ -6,15 +6,22 @@
 import type { Recording, TrueWord } from "../audio/recording.js";
 import type { SeededRandom } from "../audio/seeded-random.js";
 import type { LocatedPiece } from "./locator.js";
+import { misdiarize } from "./misdiarize.js";
 import { probability, type ProviderOptions } from "./options.js";
 import { perturbWord } from "./perturb-word.js";
+import { silenceHallucinations } from "./silence-hallucinations.js";
 
 export interface HeardWord {
   word: string;
   start: number;
   end: number;
-  /** Identifies the real voice, so one voice gets one label in a request whatever piece it is in. */
+  /**
+   * Identifies the voice the diarizer gives the word: the real one, so one voice gets one label in a
+   * request whatever piece it is in, unless a noisy diarizer put the word's piece with another voice.
+   */
   voice: string;
+  /** The diarizer missed this word's piece: the word is transcribed but gets no speaker label. */
+  unlabelled?: boolean;
 }
 
 const SAMPLE_RATE = 16000;
@@ -29,17 +36,24 @@ export function hearWords(
   options: ProviderOptions,
   random: SeededRandom,
 ): HeardWord[] {
-  const heard = pieces.flatMap((piece) => wordsOfPiece(piece, options, random));
+  const wordsPerPiece = pieces.map((piece) => wordsOfPiece(piece, options, random));
+  misdiarize(pieces, wordsPerPiece, options, random);
+  const heard = wordsPerPiece.flat();
   heard.sort((a, b) => a.start - b.start);
-  const lastSpeechEnd = heard.length > 0 ? heard[heard.length - 1].end : 0;
   for (const word of heard) {
     if (random.chance(probability(options.perturbWords))) word.word = perturbWord(word.word, random);
   }
+  const invented = silenceHallucinations(heard, uploadSeconds, options, random);
+  if (invented.length > 0) {
+    heard.push(...invented);
+    heard.sort((a, b) => a.start - b.start);
+  }
+  const lastSpeechEnd = heard.length > 0 ? heard[heard.length - 1].end : 0;
   if (options.stretchWordEnds) stretchEnds(heard, uploadSeconds);
   if (options.jitterSeconds > 0) jitter(heard, options.jitterSeconds, uploadSeconds, random);
   const silenceAtEnd = uploadSeconds - lastSpeechEnd;
   if (silenceAtEnd > HALLUCINATION_MIN_SILENCE && random.chance(probability(options.hallucinateTrailing))) {
-    heard.push(...hallucination(lastSpeechEnd, uploadSeconds, heard[heard.length - 1]?.voice ?? "silence", random));
+    heard.push(...hallucination(lastSpeechEnd, uploadSeconds, heard[heard.length - 1], random));
   }
   return heard;
 }
@@ -103,13 +117,20 @@ function jitter(words: HeardWord[], seconds: number, uploadSeconds: number, rand
   }
 }
 
-function hallucination(silenceStart: number, uploadSeconds: number, voice: string, random: SeededRandom): HeardWord[] {
+/** Said in the voice of the last word before the silence (and as unlabelled, if that was). */
+function hallucination(
+  silenceStart: number,
+  uploadSeconds: number,
+  previous: HeardWord | undefined,
+  random: SeededRandom,
+): HeardWord[] {
   const start = silenceStart + Math.min(0.5, (uploadSeconds - silenceStart) / 4);
   const end = Math.min(uploadSeconds, start + 0.7);
-  if (random.chance(0.5)) return [{ word: "you", start, end, voice }];
+  const speaker = { voice: previous?.voice ?? "silence", ...(previous?.unlabelled ? { unlabelled: true } : {}) };
+  if (random.chance(0.5)) return [{ word: "you", start, end, ...speaker }];
   const middle = (start + end) / 2;
   return [
-    { word: "Thank", start, end: middle, voice },
-    { word: "you.", start: middle, end, voice },
+    { word: "Thank", start, end: middle, ...speaker },
+    { word: "you.", start: middle, end, ...speaker },
   ];
 }

@@ -35,6 +35,29 @@ export interface ProviderOptions {
   edgeHalfWords: number | boolean;
   /** Probability of a "you" / "Thank you." over more than 1 s of trailing silence. */
   hallucinateTrailing: number | boolean;
+  /**
+   * Probability per internal silence of 2 s or more (between two heard words) of a short phrase
+   * ("Thank you.", "you", "Thanks for watching!", ...) written inside it, with the previous word's voice.
+   */
+  hallucinateSilence: number | boolean;
+  /**
+   * Probability per upload that ends in or contains 5 s or more of silence or unknown sound that the
+   * model loops there, as Whisper does: the last 2-6 words heard before it, 4-10 times in a row,
+   * spread across that stretch.
+   */
+  repetitionLoops: number | boolean;
+  /**
+   * Noisy diarizer on spliced uploads (more than one located piece): probability per piece that the
+   * diarizer misses it. Its words are still transcribed but carry no speaker_id and are left out of
+   * speaker_segments. One-piece uploads are never affected.
+   */
+  spliceUnheard: number | boolean;
+  /**
+   * Noisy diarizer on spliced uploads: probability per piece that it is put with another real voice
+   * of the same upload (chosen at random): all its words get that voice's label. Nothing changes
+   * when the upload has no other voice. One-piece uploads are never affected.
+   */
+  spliceConfused: number | boolean;
   /** Probability per word of hearing it slightly differently (case, punctuation, a homophone). */
   perturbWords: number | boolean;
   /** Models answering text only, even for verbose_json (Voxtral does): all, none, or matching names. */
@@ -70,6 +93,10 @@ export const DEFAULT_OPTIONS: ProviderOptions = {
   stretchWordEnds: false,
   edgeHalfWords: 0,
   hallucinateTrailing: 0,
+  hallucinateSilence: 0,
+  repetitionLoops: 0,
+  spliceUnheard: 0,
+  spliceConfused: 0,
   perturbWords: 0,
   textOnly: /voxtral/i,
   languageAsName: false,

@@ -1,6 +1,7 @@
 /**
  * The provider's answer in Together's shapes: json ({text}), text, and verbose_json with segments,
- * words and (when diarizing) speaker_id and speaker_segments.
+ * words and (when diarizing) speaker_id and speaker_segments. A word the diarizer missed has no
+ * speaker_id and is in no speaker segment.
  */
 import type { SeededRandom } from "../audio/seeded-random.js";
 import type { HeardWord } from "./hear-words.js";
@@ -58,13 +59,17 @@ export function textOf(words: HeardWord[]): string {
 }
 
 export function verboseBody(words: HeardWord[], request: VerboseRequest, random: SeededRandom): VerboseBody {
-  const labels = request.diarize ? assignSpeakerLabels(words.map((word) => word.voice), random, request.maxSpeakers) : undefined;
-  const shaped: VerboseWord[] = words.map((word) => ({
-    word: word.word,
-    start: round(word.start),
-    end: round(word.end),
-    ...(labels ? { speaker_id: labels.get(word.voice) } : {}),
-  }));
+  const labelled = words.filter((word) => !word.unlabelled);
+  const labels = request.diarize ? assignSpeakerLabels(labelled.map((word) => word.voice), random, request.maxSpeakers) : undefined;
+  const shaped: VerboseWord[] = words.map((word) => {
+    const speakerId = labels && !word.unlabelled ? labels.get(word.voice) : undefined;
+    return {
+      word: word.word,
+      start: round(word.start),
+      end: round(word.end),
+      ...(speakerId !== undefined ? { speaker_id: speakerId } : {}),
+    };
+  });
   const body: VerboseBody = {
     task: request.task,
     language: request.language,
@@ -88,28 +93,31 @@ function segmentsOf(words: VerboseWord[], bySpeaker: boolean): VerboseSegment[] 
     start: group[0].start,
     end: group[group.length - 1].end,
     text: group.map((word) => word.word).join(" "),
-    ...(bySpeaker ? { speaker_id: group[0].speaker_id } : {}),
+    ...(bySpeaker && group[0].speaker_id !== undefined ? { speaker_id: group[0].speaker_id } : {}),
   }));
 }
 
+/** Turns of labelled words; an unlabelled word ends a turn and belongs to none. Word ids index `words`. */
 function speakerSegmentsOf(words: VerboseWord[]): SpeakerSegment[] {
-  let wordId = 0;
-  const groups = groupWords(words, (previous, word) => word.speaker_id !== previous.speaker_id);
-  return groups.map((group, id) => ({
-    id,
-    speaker_id: group[0].speaker_id ?? "SPEAKER_00",
-    start: group[0].start,
-    end: group[group.length - 1].end,
-    text: group.map((word) => word.word).join(" "),
-    words: group.map((word) => ({ id: wordId++, ...word })),
-  }));
+  const numbered = words.map((word, id) => ({ id, ...word }));
+  const groups = groupWords(numbered, (previous, word) => word.speaker_id !== previous.speaker_id);
+  return groups
+    .filter((group) => group[0].speaker_id !== undefined)
+    .map((group, id) => ({
+      id,
+      speaker_id: group[0].speaker_id ?? "SPEAKER_00",
+      start: group[0].start,
+      end: group[group.length - 1].end,
+      text: group.map((word) => word.word).join(" "),
+      words: group,
+    }));
 }
 
-function groupWords(
-  words: VerboseWord[],
-  startsNewGroup: (previous: VerboseWord, word: VerboseWord, group: VerboseWord[]) => boolean,
-): VerboseWord[][] {
-  const groups: VerboseWord[][] = [];
+function groupWords<Word extends VerboseWord>(
+  words: Word[],
+  startsNewGroup: (previous: Word, word: Word, group: Word[]) => boolean,
+): Word[][] {
+  const groups: Word[][] = [];
   for (const word of words) {
     const group = groups[groups.length - 1];
     if (group && !startsNewGroup(group[group.length - 1], word, group)) group.push(word);

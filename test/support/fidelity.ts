@@ -15,13 +15,22 @@ export const REALISM: Partial<ProviderOptions> = {
   hallucinateTrailing: 0.5,
   perturbWords: 0.05,
 };
+/** Everything a test may have switched on, off again (the chunk-edge realism and the presets below). */
 export const NO_REALISM: Partial<ProviderOptions> = {
   jitterSeconds: 0,
   stretchWordEnds: false,
   edgeHalfWords: 0,
   hallucinateTrailing: 0,
+  hallucinateSilence: 0,
+  repetitionLoops: 0,
   perturbWords: 0,
+  spliceUnheard: 0,
+  spliceConfused: 0,
 };
+/** A diarizer that handles spliced probe clips badly: misses some pieces, puts a few with another voice. */
+export const NOISY_DIARIZER: Partial<ProviderOptions> = { spliceUnheard: 0.15, spliceConfused: 0.05 };
+/** Whisper at its worst over silence: a stock phrase in every pause of 2 s or more, and a loop in half the uploads with 5 s or more. */
+export const SILENCE_HALLUCINATIONS: Partial<ProviderOptions> = { hallucinateSilence: 1, repetitionLoops: 0.5 };
 
 export interface FidelityRun {
   chunkSeconds: number;
