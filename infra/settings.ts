@@ -5,7 +5,7 @@
  * message instead of failing a Lambda at 3 a.m.
  */
 import { OPTION_LIMITS } from "../shared/domain/options.js";
-import { DEFAULTS, wiring } from "../shared/wiring.js";
+import { DEFAULTS, wiring, type FunctionId, type FunctionSpec } from "../shared/wiring.js";
 
 export interface PipelineSettings {
   /** OpenAI-compatible provider endpoint, e.g. https://api.together.xyz/v1. */
@@ -17,11 +17,14 @@ export interface PipelineSettings {
   /** Default overlap between neighbouring segments, in seconds. */
   overlapSeconds: number;
   /**
-   * Upper bound of concurrent transcriber invocations, hence of in-flight
-   * provider requests (batch size 1). Providers rate-limit: set it to what the
-   * account's plan allows. AWS requires 2..1000 for SQS maximum concurrency.
+   * The most requests the whole deployment has at the provider at once:
+   * segment requests plus speaker probes. Providers rate-limit: set it to what
+   * your provider plan allows. `wiring.provider.probeSlots` of it are kept for
+   * speaker probes (leases in the jobs table); the rest is the transcriber's
+   * SQS maximum concurrency (batch size 1: one segment request per
+   * invocation), which AWS requires to be 2..1000.
    */
-  transcriberMaxConcurrency: number;
+  providerMaxInFlight: number;
   /** Days after which job records and their utterances expire (DynamoDB TTL). 0 keeps them forever. */
   retentionDays: number;
   /** Per-request provider timeout, milliseconds. */
@@ -45,6 +48,24 @@ export interface PipelineSettings {
   realtimeCertificateArn?: string;
 }
 
+/** Speaker-probe slots: part of providerMaxInFlight, the rest goes to segment requests. */
+const PROBE_SLOTS = wiring.provider.probeSlots;
+/** The range AWS accepts for an SQS event source's maximum concurrency. */
+const MIN_SQS_CONCURRENCY = 2;
+const MAX_SQS_CONCURRENCY = 1000;
+
+/**
+ * The transcriber's SQS maximum concurrency: the provider cap less the probe
+ * slots, so segment requests and speaker probes together stay within it.
+ */
+export function transcriberMaxConcurrency(settings: Pick<PipelineSettings, "providerMaxInFlight">): number {
+  return settings.providerMaxInFlight - PROBE_SLOTS;
+}
+
+/** The functions that call the provider (the ones with access to its key). */
+const FUNCTION_SPECS = wiring.functions as Record<FunctionId, FunctionSpec>;
+const PROVIDER_CALLERS = (Object.keys(FUNCTION_SPECS) as FunctionId[]).filter((id) => FUNCTION_SPECS[id].access.providerSecret);
+
 /** Longest backoff between provider attempts (ProviderClient's backoffMaxMs default). */
 const PROVIDER_BACKOFF_MAX_MS = 20_000;
 /** Time the transcriber needs around the provider call: download, parse, S3 and DynamoDB writes. */
@@ -55,7 +76,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   model: DEFAULTS.model,
   chunkSeconds: DEFAULTS.chunkSeconds,
   overlapSeconds: DEFAULTS.overlapSeconds,
-  transcriberMaxConcurrency: wiring.functions.transcriber.trigger.maxConcurrency,
+  providerMaxInFlight: wiring.provider.maxInFlight,
   retentionDays: 90,
   // 3 x 75 s + 2 x 20 s backoff + 30 s margin = 295 s < the transcriber's 300 s timeout:
   // the in-process retry budget ends before Lambda kills the invocation.
@@ -97,18 +118,24 @@ export function resolveSettings(partial: Partial<PipelineSettings> = {}): Pipeli
   if (!(s.overlapSeconds >= overlap.min && s.overlapSeconds <= overlap.max && s.overlapSeconds * 2 < s.chunkSeconds)) {
     problems.push(`overlapSeconds must be in [${overlap.min}, ${overlap.max}] and less than half of chunkSeconds, got ${s.overlapSeconds}`);
   }
-  integer("transcriberMaxConcurrency", 2, 1000);
+  // The transcriber's SQS maximum concurrency is what is left after the probe slots; AWS holds it to 2..1000.
+  const cap = { min: PROBE_SLOTS + MIN_SQS_CONCURRENCY, max: PROBE_SLOTS + MAX_SQS_CONCURRENCY };
+  if (!Number.isInteger(s.providerMaxInFlight) || s.providerMaxInFlight < cap.min || s.providerMaxInFlight > cap.max) {
+    problems.push(
+      `providerMaxInFlight must be an integer in [${cap.min}, ${cap.max}] (${PROBE_SLOTS} speaker-probe slots + the transcriber's SQS maximum concurrency, ${MIN_SQS_CONCURRENCY}..${MAX_SQS_CONCURRENCY}), got ${String(s.providerMaxInFlight)}`,
+    );
+  }
   integer("retentionDays", 0, 3650);
   integer("providerMaxAttempts", 1, 10);
   integer("providerTimeoutMs", 1000, 900_000);
   if (!LOG_RETENTION_DAYS.includes(s.logRetentionDays)) {
     problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${s.logRetentionDays}`);
   }
-  // The provider is called by the transcriber and the stitcher; both must finish their retries in time.
-  for (const id of ["transcriber", "stitcher"] as const) {
+  // Every function that calls the provider must finish a segment request's retries in time.
+  for (const id of PROVIDER_CALLERS) {
     const budgetMs =
       s.providerMaxAttempts * s.providerTimeoutMs + (s.providerMaxAttempts - 1) * PROVIDER_BACKOFF_MAX_MS + INVOCATION_MARGIN_MS;
-    const timeoutMs = wiring.functions[id].timeoutSeconds * 1000;
+    const timeoutMs = FUNCTION_SPECS[id].timeoutSeconds * 1000;
     if (budgetMs > timeoutMs) {
       problems.push(
         `providerMaxAttempts x providerTimeoutMs (+ backoff and ${INVOCATION_MARGIN_MS / 1000} s margin) = ${budgetMs / 1000} s exceeds the ${id} timeout of ${timeoutMs / 1000} s`,
@@ -128,11 +155,23 @@ export function resolveSettings(partial: Partial<PipelineSettings> = {}): Pipeli
 /** Context keys, as written in cdk.json or passed with `-c`. */
 export const CONTEXT_PREFIX = "stt:";
 
+/** Settings that were renamed: a context value under the old name fails the synth with what to use instead. */
+const RENAMED_SETTINGS: Record<string, string> = {
+  transcriberMaxConcurrency:
+    `set ${CONTEXT_PREFIX}providerMaxInFlight, the cap on segment requests + speaker probes together (the transcriber gets providerMaxInFlight - ${wiring.provider.probeSlots})`,
+};
+
 /**
  * Reads settings from CDK context. Values given with `-c` arrive as strings,
  * values from cdk.json keep their JSON type: numbers are parsed either way.
  */
 export function settingsFromContext(tryGetContext: (key: string) => unknown): PipelineSettings {
+  // A renamed setting would otherwise be ignored without a word, and the deployment run at the default cap.
+  for (const [old, replacement] of Object.entries(RENAMED_SETTINGS)) {
+    if (tryGetContext(CONTEXT_PREFIX + old) !== undefined) {
+      throw new Error(`invalid stack settings:\n- ${CONTEXT_PREFIX}${old} is no longer read: ${replacement}`);
+    }
+  }
   const str = (name: keyof PipelineSettings): string | undefined => {
     const v = tryGetContext(CONTEXT_PREFIX + name);
     return v === undefined || v === null || v === "" ? undefined : String(v);
@@ -146,7 +185,7 @@ export function settingsFromContext(tryGetContext: (key: string) => unknown): Pi
     model: str("model"),
     chunkSeconds: num("chunkSeconds"),
     overlapSeconds: num("overlapSeconds"),
-    transcriberMaxConcurrency: num("transcriberMaxConcurrency"),
+    providerMaxInFlight: num("providerMaxInFlight"),
     retentionDays: num("retentionDays"),
     providerTimeoutMs: num("providerTimeoutMs"),
     providerMaxAttempts: num("providerMaxAttempts"),

@@ -37,7 +37,10 @@ import { FfmpegLayer, LAYER_BIN } from "./constructs/ffmpeg-layer.js";
 import { PipelineFunction } from "./constructs/pipeline-function.js";
 import { addNagSuppressions } from "./nag-suppressions.js";
 import { RealtimeGateway } from "./realtime/realtime-gateway.js";
-import { resolveSettings, type PipelineSettings } from "./settings.js";
+import { resolveSettings, transcriberMaxConcurrency, type PipelineSettings } from "./settings.js";
+import { PROBE_SLOTS_PARTITION } from "../shared/adapters/probe-slots.js";
+
+export { PROBE_SLOTS_PARTITION };
 
 /**
  * The jobs' completion events go to the account's default bus, where Amazon
@@ -282,7 +285,10 @@ export class SpeechToTextStack extends Stack {
         environment: {
           ...environment,
           ...(spec.needsFfmpeg ? { [ENV.ffmpegPath]: `${LAYER_BIN}/ffmpeg`, [ENV.ffprobePath]: `${LAYER_BIN}/ffprobe` } : {}),
-          ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
+          // A provider caller sends speaker probes too, through the deployment-wide probe slots.
+          ...(spec.access.providerSecret
+            ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn, [ENV.probeSlots]: String(wiring.provider.probeSlots) }
+            : {}),
         },
       });
       const { access } = spec;
@@ -295,7 +301,10 @@ export class SpeechToTextStack extends Stack {
         fn.grantPublish(this.topic);
         fn.grantPutEvents(eventBusArn, wiring.eventSource);
       }
-      if (access.providerSecret) fn.grantSecretValue(this.providerSecret);
+      if (access.providerSecret) {
+        fn.grantSecretValue(this.providerSecret);
+        fn.grantReleaseItems(this.table, PROBE_SLOTS_PARTITION);
+      }
       return fn;
     };
     this.functions = mapRecord(functionSpecs, build);
@@ -320,7 +329,8 @@ export class SpeechToTextStack extends Stack {
           break;
         }
         case "sqs": {
-          const maxConcurrency = functionId === "transcriber" ? settings.transcriberMaxConcurrency : trigger.maxConcurrency;
+          // The transcriber's concurrency is the provider cap less the probe slots: one segment request per invocation.
+          const maxConcurrency = functionId === "transcriber" ? transcriberMaxConcurrency(settings) : trigger.maxConcurrency;
           fn.fn.addEventSource(
             new SqsEventSource(this.queues[trigger.queue].queue, {
               batchSize: trigger.batchSize,

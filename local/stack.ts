@@ -28,8 +28,10 @@ export interface LocalStackOptions {
   log?: Log;
   chunkSeconds?: number;
   overlapSeconds?: number;
-  /** Cap on concurrent transcriber invocations = in-flight provider requests. */
+  /** Concurrent transcriber invocations = segment requests in flight (the wiring's by default). */
   transcriberConcurrency?: number;
+  /** Speaker probes in flight across the stack (the wiring's by default). */
+  probeSlots?: number;
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   providerClient?: Partial<ProviderClientOptions>;
@@ -93,13 +95,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       overlapSeconds: options.overlapSeconds ?? DEFAULTS.overlapSeconds,
     },
   );
+  if (options.probeSlots !== undefined) config.probeSlots = options.probeSlots;
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
     apiKey: config.provider.apiKey,
     timeoutMs: config.provider.timeoutMs,
     maxAttempts: config.provider.maxAttempts,
-    // The cap is on provider requests, not just transcriber invocations: the stitcher's speaker probes share it.
-    maxInFlight: options.transcriberConcurrency ?? wiring.functions.transcriber.trigger.maxConcurrency,
+    // No in-process cap: as in Lambda, the transcriber's concurrency and the probe slots bound what is in flight.
     ...options.providerClient,
   });
   const ctx = createContext(config, clients, ffmpegPaths(), log, { provider, checkpoint: options.checkpoint });

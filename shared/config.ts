@@ -1,4 +1,4 @@
-import { DEFAULTS, ENV } from "./wiring.js";
+import { DEFAULTS, ENV, wiring } from "./wiring.js";
 
 /** Resolved names of the resources a handler talks to. */
 export interface PipelineConfig {
@@ -12,6 +12,8 @@ export interface PipelineConfig {
   eventBusName?: string;
   provider: ProviderConfig;
   defaults: { chunkSeconds: number; overlapSeconds: number };
+  /** Speaker probes at the provider at once, across all instances; segment requests are capped by the transcriber's concurrency. */
+  probeSlots: number;
   ffmpegPath?: string;
   ffprobePath?: string;
   retentionDays?: number;
@@ -64,6 +66,7 @@ export function configFromEnv(env: Env, apiKey: () => Promise<string>): Pipeline
       chunkSeconds: numberEnv(env, ENV.chunkSeconds, DEFAULTS.chunkSeconds),
       overlapSeconds: numberEnv(env, ENV.overlapSeconds, DEFAULTS.overlapSeconds),
     },
+    probeSlots: numberEnv(env, ENV.probeSlots, wiring.provider.probeSlots),
     ffmpegPath: env[ENV.ffmpegPath] || undefined,
     ffprobePath: env[ENV.ffprobePath] || undefined,
     retentionDays: env[ENV.retentionDays] ? numberEnv(env, ENV.retentionDays, 0) : undefined,

@@ -59,6 +59,8 @@ export const MEDIA_SUFFIXES = [
   ".wav", ".mp3", ".m4a", ".mp4", ".webm", ".flac", ".ogg", ".oga", ".opus", ".aac", ".mov", ".mkv",
 ] as const;
 
+const PROVIDER_CAP = { maxInFlight: 32, probeSlots: 4 } as const;
+
 export const wiring = {
   buckets: {
     input: { name: "stt-input" },
@@ -96,6 +98,14 @@ export const wiring = {
   eventDetailType: "Transcription Job State Change",
   eventSource: "stt.pipeline",
 
+  /**
+   * The most requests the pipeline has at the provider at once, the whole
+   * deployment together: segment requests, one per transcriber invocation,
+   * bounded by the transcriber's SQS maximum concurrency, and speaker probes,
+   * bounded by `probeSlots` leases in the jobs table (adapters/probe-slots.ts).
+   */
+  provider: PROVIDER_CAP,
+
   functions: {
     chunker: {
       entry: "chunker",
@@ -108,11 +118,13 @@ export const wiring = {
     },
     transcriber: {
       entry: "transcriber",
-      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: 32 },
+      // The cap less the probe slots: together they are the provider cap.
+      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: PROVIDER_CAP.maxInFlight - PROVIDER_CAP.probeSlots },
       timeoutSeconds: 300,
-      memoryMb: 512,
+      // Settling speakers decodes the segments it probes (about 4 MB of PCM per 2-minute segment).
+      memoryMb: 1024,
       ephemeralStorageMb: 512,
-      needsFfmpeg: false,
+      needsFfmpeg: true,
       access: { read: ["work"], write: ["work"], send: ["stitch"], table: "readWrite", publish: true, providerSecret: true },
     },
     stitcher: {
@@ -121,8 +133,9 @@ export const wiring = {
       timeoutSeconds: 300,
       memoryMb: 1769,
       ephemeralStorageMb: 512,
-      needsFfmpeg: true,
-      access: { read: ["work"], write: ["output", "work"], send: [], table: "readWrite", publish: true, providerSecret: true },
+      // Speakers are settled before the stitch is asked for: the stitcher never calls the provider.
+      needsFfmpeg: false,
+      access: { read: ["work"], write: ["output"], send: [], table: "readWrite", publish: true, providerSecret: false },
     },
     deadLetter: {
       entry: "dead-letter",
@@ -157,6 +170,7 @@ export const ENV = {
   providerTimeoutMs: "STT_PROVIDER_TIMEOUT_MS",
   providerMaxAttempts: "STT_PROVIDER_MAX_ATTEMPTS",
   retentionDays: "STT_RETENTION_DAYS",
+  probeSlots: "STT_PROBE_SLOTS",
 } as const;
 
 export const DEFAULTS = {

@@ -163,6 +163,21 @@ export class PipelineFunction extends Construct {
     if (table.encryptionKey) this.useKey("dynamodb", level === "readWrite");
   }
 
+  /**
+   * dynamodb:DeleteItem on the items of one partition only (dynamodb:LeadingKeys):
+   * releasing a lease item such as a speaker-probe slot, never a job record.
+   */
+  grantReleaseItems(table: dynamodb.ITable, partitionKeyValue: string): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:DeleteItem"],
+        resources: [table.tableArn],
+        conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [partitionKeyValue] } },
+      }),
+    );
+    if (table.encryptionKey) this.useKey("dynamodb", true);
+  }
+
   grantPublish(topic: sns.ITopic): void {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }));
     if (topic.masterKey) this.useKey("sns", true);

@@ -44,6 +44,9 @@ export interface JobRecord {
   lastError?: string;
   notifiedAt?: string;
   stitchLeaseUntil?: number;
+  /** Segments 0..speakersSettled-1 have settled speaker labels (diarized jobs; see settle-job-speakers.ts). */
+  speakersSettled?: number;
+  speakerLeaseUntil?: number;
   expiresAt?: number;
 }
 
@@ -57,7 +60,7 @@ export const utteranceSortKey = (start: number, id: number) =>
   `UTT#${String(Math.round(start * 1000)).padStart(10, "0")}#${String(id).padStart(6, "0")}`;
 export const sourceIndexKey = (bucket: string, key: string) => `SOURCE#${bucket}/${key}`;
 
-function isConditionFailure(error: unknown): boolean {
+export function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
     (error instanceof Error && error.name === "ConditionalCheckFailedException")
@@ -211,6 +214,56 @@ export class JobStore {
     });
   }
 
+  /**
+   * Claims the right to settle the speakers of the segments after the first
+   * `settled`, for `leaseSeconds`: one settler per job at a time, and only
+   * from the state it read. Returns the lease's end, which the holder passes
+   * back to record progress or to release it.
+   */
+  async claimSpeakers(jobId: string, settled: number, nowMs: number, leaseSeconds: number): Promise<number | undefined> {
+    const until = nowMs + leaseSeconds * 1000;
+    const applied = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET speakerLeaseUntil = :until",
+      ConditionExpression: `(#s = :running OR #s = :chunking) AND (attribute_not_exists(speakerLeaseUntil) OR speakerLeaseUntil < :now) AND ${settledIs(settled)}`,
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":running": "RUNNING", ":chunking": "CHUNKING", ":now": nowMs, ":until": until, ":k": settled },
+    });
+    return applied ? until : undefined;
+  }
+
+  /** Records progress from `from` to `to` settled segments and hands the lease back; the record after the write. */
+  async recordSpeakersSettled(jobId: string, from: number, to: number, lease: number): Promise<JobRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET speakersSettled = :to, updatedAt = :now REMOVE speakerLeaseUntil",
+          ConditionExpression: `speakerLeaseUntil = :lease AND ${settledIs(from)}`,
+          ExpressionAttributeValues: { ":to": to, ":k": from, ":lease": lease, ":now": new Date().toISOString() },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Hands back a speaker lease after a failed step, if it is still this holder's. */
+  async releaseSpeakers(jobId: string, lease: number): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "REMOVE speakerLeaseUntil",
+      ConditionExpression: "speakerLeaseUntil = :lease",
+      ExpressionAttributeValues: { ":lease": lease },
+    });
+  }
+
   /** RUNNING -> COMPLETED. Returns false when another writer already finished the job. */
   async complete(
     jobId: string,
@@ -331,6 +384,11 @@ export class JobStore {
     );
     return (out.Items ?? []).map(fromItem);
   }
+}
+
+/** speakersSettled is absent until the first step: absent counts as 0. */
+function settledIs(settled: number): string {
+  return settled === 0 ? "(attribute_not_exists(speakersSettled) OR speakersSettled = :k)" : "speakersSettled = :k";
 }
 
 function fromItem(item: Record<string, unknown>): JobRecord {

@@ -7,7 +7,10 @@ export const keys = {
   /** Energy per 10 ms of the segment's audio, one signed byte of dBFS each: for refining word starts. */
   segmentEnvelope: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.env`,
   segmentResult: (jobId: string, index: number) => `jobs/${jobId}/results/${pad(index)}.json`,
-  probeAudio: (jobId: string, name: string) => `jobs/${jobId}/probes/${name}.flac`,
+  /** The speaker book once the first `settled` segments are settled (settle-job-speakers.ts). */
+  speakerBook: (jobId: string, settled: number) => `jobs/${jobId}/speakers/book-${pad(settled)}.json`,
+  /** A voice's reference clip (16 kHz s16le PCM), named by voice and the step that wrote it. */
+  voiceClip: (jobId: string, clip: string) => `jobs/${jobId}/speakers/${clip}.pcm`,
   output: (jobId: string, file: string) => `jobs/${jobId}/${file}`,
 };
 

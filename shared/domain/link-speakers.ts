@@ -56,19 +56,9 @@ export function linkSpeakers(
   const chains = new Chains();
 
   for (const alignment of alignments) {
-    const counts = new CoOccurrence();
-    for (const { left, right } of alignment.pairs) {
-      if (left.localSpeaker !== null && right.localSpeaker !== null) counts.add(left.localSpeaker, right.localSpeaker);
+    for (const link of boundaryLinks(alignment, { minSupport, minAgreement })) {
+      chains.union(key(alignment.left, link.left), key(alignment.right, link.right));
     }
-    const assigned = maxWeightAssignment(counts.matrix());
-    assigned.forEach((col, row) => {
-      if (col < 0) return;
-      const together = counts.matrix()[row][col];
-      const agreement = together / Math.max(counts.rowTotal(row), counts.colTotal(col));
-      if (together >= minSupport && agreement >= minAgreement) {
-        chains.union(key(alignment.left, counts.rows[row]), key(alignment.right, counts.cols[col]));
-      }
-    });
   }
 
   // Number chains by the first word spoken in each segment's own range.
@@ -107,6 +97,29 @@ export function linkSpeakers(
 }
 
 /**
+ * The label pairs one cut's overlap words tie together: the labels of the two
+ * neighbours are paired one-to-one to maximise the words on which they agree,
+ * and a pair counts only with enough support and agreement.
+ */
+export function boundaryLinks(alignment: BoundaryAlignment, opts: LinkOptions = {}): Array<{ left: string; right: string }> {
+  const minSupport = opts.minSupport ?? 2;
+  const minAgreement = opts.minAgreement ?? 0.6;
+  const counts = new CoOccurrence();
+  for (const { left, right } of alignment.pairs) {
+    if (left.localSpeaker !== null && right.localSpeaker !== null) counts.add(left.localSpeaker, right.localSpeaker);
+  }
+  const matrix = counts.matrix();
+  const links: Array<{ left: string; right: string }> = [];
+  maxWeightAssignment(matrix).forEach((col, row) => {
+    if (col < 0) return;
+    const together = matrix[row][col];
+    const agreement = together / Math.max(counts.rowTotal(row), counts.colTotal(col));
+    if (together >= minSupport && agreement >= minAgreement) links.push({ left: counts.rows[row], right: counts.cols[col] });
+  });
+  return links;
+}
+
+/**
  * Applies what the probe found: each resolved speaker takes the given global
  * label (merging its provisional one into it); null keeps it as a new speaker.
  * Labels are then renumbered without gaps, keeping their order.
@@ -128,7 +141,7 @@ export function applyResolutions(map: SpeakerMap, resolutions: readonly Resoluti
   return renamed;
 }
 
-function localLabels(result: SegmentResult): string[] {
+export function localLabels(result: SegmentResult): string[] {
   const fromWords = (result.words ?? []).map((w) => w.speaker);
   const fromSpans = result.spans.map((s) => s.speaker);
   const all = [...result.speakers, ...fromWords, ...fromSpans].filter((l): l is string => typeof l === "string");
@@ -140,7 +153,7 @@ function key(index: number, label: string): string {
 }
 
 /** Union-find over local speakers; a chain is one person across segments. */
-class Chains {
+export class Chains {
   private readonly parent = new Map<string, string>();
 
   find(node: string): string {

@@ -41,6 +41,8 @@ interface Candidate extends SpeakerSample {
 const MAX_GAP_SECONDS = 0.6;
 /** Shortest sample worth sending when a speaker has no good one. */
 const FALLBACK_MIN_SECONDS = 0.5;
+/** Kept clear before the next speaker's first word: the probe audio is padded, and word starts are approximate. */
+const OTHER_VOICE_MARGIN_SECONDS = 0.2;
 /** Providers stretch a word's end over the following silence. */
 const MAX_WORD_SECONDS = 2;
 
@@ -103,8 +105,10 @@ function stretchesOf(result: SegmentResult, map: SpeakerMap, maxSeconds: number)
     const global = speaker === null ? undefined : labels[speaker];
     if (global !== undefined) {
       const start = units[i].start;
-      // A long span (text-only answers) is cut down to a sample's length.
-      const end = Math.min(units[j].end, start + maxSeconds);
+      // A long span (text-only answers) is cut down to a sample's length; and a sample stops short of
+      // another voice that follows at once, so no piece of it carries someone else's word.
+      const nextOther = j + 1 < units.length && units[j + 1].speaker !== speaker ? units[j + 1].start - OTHER_VOICE_MARGIN_SECONDS : Infinity;
+      const end = Math.max(start, Math.min(units[j].end, start + maxSeconds, nextOther));
       const quietBefore = i === 0 ? 1 : Math.min(1, start - units[i - 1].end);
       const quietAfter = j + 1 >= units.length ? 1 : Math.min(1, units[j + 1].start - end);
       const sameSpeakerAround =

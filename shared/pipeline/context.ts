@@ -4,8 +4,10 @@ import type { PipelineConfig } from "../config.js";
 import type { FfmpegPaths } from "../audio/ffmpeg.js";
 import { JobStore } from "../adapters/job-store.js";
 import { Notifier } from "../adapters/notifier.js";
+import { ProbeSlots } from "../adapters/probe-slots.js";
 import { ProviderClient } from "../provider/client.js";
 import { wiring } from "../wiring.js";
+import { PROBE_BUDGET } from "../provider/probe-budget.js";
 
 /** Powertools' structured logger; the CLI passes a silent one. Never log transcript text or keys. */
 export type Log = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -17,6 +19,8 @@ export interface PipelineContext {
   jobs: JobStore;
   notifier: Notifier;
   provider: ProviderClient;
+  /** Bounds speaker probes at the provider across all instances (the provider cap; see probe-slots.ts). */
+  probeSlots: ProbeSlots;
   ffmpeg: FfmpegPaths;
   log: Log;
   now: () => Date;
@@ -49,6 +53,10 @@ export function createContext(
         timeoutMs: config.provider.timeoutMs,
         maxAttempts: config.provider.maxAttempts,
       }),
+    probeSlots: new ProbeSlots(clients.dynamo, config.table, {
+      slots: config.probeSlots,
+      leaseSeconds: Math.ceil((PROBE_BUDGET.timeoutMs * PROBE_BUDGET.maxAttempts) / 1000) + 60,
+    }),
     ffmpeg,
     log,
     now: overrides.now ?? (() => new Date()),

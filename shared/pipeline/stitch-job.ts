@@ -1,7 +1,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { JobOptions } from "../domain/options.js";
 import { stitchSegments } from "../domain/stitch.js";
-import { linkSpeakers } from "../domain/link-speakers.js";
+import { speakerBookSchema } from "../domain/speakers/speaker-book.js";
+import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
 import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
 import { getJson, keys } from "../adapters/object-store.js";
@@ -9,7 +10,7 @@ import { RetryableError } from "../errors.js";
 import { wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
-import { resolveUnlinkedSpeakers } from "./resolve-speakers.js";
+import { readyToStitch, settlesSpeakers } from "./job-progress.js";
 
 /** Output files, in the order a user is most likely to want them. */
 export const OUTPUT_FILES: Record<OutputFormat, { file: string; contentType: string }> = {
@@ -43,7 +44,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
     return job.status === "COMPLETED" ? "already-completed" : "job-ended";
   }
   const count = job.segmentCount ?? -1;
-  if (job.status !== "RUNNING" || (job.doneSegments?.size ?? 0) < count) {
+  if (!readyToStitch(job)) {
     throw new RetryableError("not_ready", `job ${jobId} is not ready to stitch yet`);
   }
   if (!(await ctx.jobs.claimStitch(jobId, ctx.now().getTime(), STITCH_LEASE_SECONDS))) {
@@ -107,11 +108,13 @@ async function buildTranscript(
   options: JobOptions,
   duration: number,
 ): Promise<Transcript> {
-  const diarize = options.diarize && options.task === "transcribe";
-  if (!diarize) return stitchSegments(results, { duration, diarize: false });
-  const linked = linkSpeakers(results);
-  const speakerMap = linked.unresolved.length
-    ? await resolveUnlinkedSpeakers(ctx, jobId, results, linked, options)
-    : linked.map;
-  return stitchSegments(results, { duration, diarize: true, speakerMap });
+  if (!settlesSpeakers(options)) return stitchSegments(results, { duration, diarize: false });
+  if (results.length === 0) return stitchSegments(results, { duration, diarize: true });
+  // Settled while the segments were transcribed (settle-job-speakers.ts): no provider call here.
+  const book = speakerBookSchema.parse(await getJson(ctx.clients.s3, ctx.config.workBucket, keys.speakerBook(jobId, results.length)));
+  const limited = limitSpeakers(book, { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers });
+  if (limited.merged.length || limited.split.length) {
+    ctx.log.info("speaker limits applied", { jobId, merged: limited.merged.length, split: limited.split.length });
+  }
+  return stitchSegments(results, { duration, diarize: true, speakerMap: limited.map });
 }

@@ -7,6 +7,9 @@ import { RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { sendStitch } from "./request-stitch.js";
+import { readyToStitch, settlesSpeakers } from "./job-progress.js";
+import { settleJobSpeakers } from "./settle-job-speakers.js";
+import { dropHallucinations } from "../domain/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
 
 /** The chunker's envelope frame (10 ms). */
@@ -59,19 +62,24 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
         );
       }
     }
+    // Words over silence and repetition loops are the model's, not the speaker's (drop-hallucinations.ts).
+    const { answer: heard, dropped } = dropHallucinations(
+      answer,
+      envelopeDb && { db: envelopeDb, frameSeconds: ENVELOPE_FRAME_SECONDS },
+    );
     const words =
-      answer.words && envelopeDb
-        ? refineWordStarts(answer.words, envelopeDb, { frameSeconds: ENVELOPE_FRAME_SECONDS })
-        : answer.words;
+      heard.words && envelopeDb
+        ? refineWordStarts(heard.words, envelopeDb, { frameSeconds: ENVELOPE_FRAME_SECONDS })
+        : heard.words;
     const result: SegmentResult = {
       jobId: message.jobId,
       index: message.index,
       segment: message.segment,
-      language: answer.language,
-      text: answer.text,
+      language: heard.language,
+      text: heard.text,
       words,
-      spans: answer.spans,
-      speakers: answer.speakers,
+      spans: heard.spans,
+      speakers: heard.speakers,
     };
     await ctx.clients.s3.send(
       new PutObjectCommand({
@@ -84,20 +92,20 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     ctx.log.info("segment transcribed", {
       jobId: message.jobId,
       index: message.index,
-      words: answer.words?.length ?? null,
-      speakers: answer.speakers.length,
+      words: words?.length ?? null,
+      speakers: heard.speakers.length,
+      droppedSilentWords: dropped.silentWords,
+      droppedLoopWords: dropped.loopWords,
     });
   }
   await ctx.checkpoint("transcriber:after-store");
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
-  // Whoever sees the set complete asks for the stitch; duplicates are absorbed by the stitcher's claim.
-  if (
-    updated &&
-    updated.status === "RUNNING" &&
-    updated.segmentCount !== undefined &&
-    (updated.doneSegments?.size ?? 0) >= updated.segmentCount
-  ) {
+  if (updated && settlesSpeakers(job.options as unknown as JobOptions)) {
+    // Settles this segment's speakers, and any others its result unblocks, while the rest are still at the provider.
+    await settleJobSpeakers(ctx, message.jobId);
+  } else if (updated && readyToStitch(updated)) {
+    // Whoever sees the set complete asks for the stitch; duplicates are absorbed by the stitcher's claim.
     await sendStitch(ctx, message.jobId);
   }
   return stored ? "already-done" : "transcribed";

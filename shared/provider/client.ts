@@ -37,6 +37,11 @@ export interface ProviderClientOptions {
   maxInFlight?: number;
 }
 
+export interface CallBudget {
+  timeoutMs?: number;
+  maxAttempts?: number;
+}
+
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
 
 /**
@@ -70,12 +75,14 @@ export class ProviderClient {
     }
   }
 
-  async transcribe(req: TranscriptionRequest): Promise<ProviderTranscription> {
-    const { maxAttempts } = this.options;
+  /** `budget` overrides the client's timeout and attempts for this call (speaker probes get a short one). */
+  async transcribe(req: TranscriptionRequest, budget: CallBudget = {}): Promise<ProviderTranscription> {
+    const maxAttempts = budget.maxAttempts ?? this.options.maxAttempts;
+    const timeoutMs = budget.timeoutMs ?? this.options.timeoutMs;
     let lastError: PipelineError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const body = await this.limited(() => this.post(req));
+        const body = await this.limited(() => this.post(req, timeoutMs));
         return parseProviderResponse(body, req.audioSeconds);
       } catch (error) {
         const classified = classify(error);
@@ -98,7 +105,7 @@ export class ProviderClient {
     return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
   }
 
-  private async post(req: TranscriptionRequest): Promise<string> {
+  private async post(req: TranscriptionRequest, timeoutMs: number): Promise<string> {
     const form = new FormData();
     form.append("file", new Blob([req.audio], { type: mimeOf(req.filename) }), req.filename);
     form.append("model", req.model);
@@ -120,8 +127,8 @@ export class ProviderClient {
       method: "POST",
       body: form,
       headers: { authorization: `Bearer ${key}` },
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
       dispatcher: this.options.dispatcher,
     });
     const text = await res.body.text();

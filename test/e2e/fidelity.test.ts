@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConversation } from "../audio/conversation.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { NO_REALISM, REALISM, runChunked, runWholeFile } from "../support/fidelity.js";
+import { NOISY_DIARIZER, NO_REALISM, REALISM, SILENCE_HALLUCINATIONS, runChunked, runWholeFile } from "../support/fidelity.js";
 
 let harness: Harness;
 
@@ -31,6 +31,22 @@ const lecture = buildConversation({
 });
 const quickTurns = buildConversation({ seed: 42, voices: 3, durationSeconds: 120, style: "quick-turns" });
 const sixVoices = buildConversation({ seed: 43, voices: 6, durationSeconds: 150, style: "meeting" });
+// Four voices; the fourth is away for the middle half.
+const awayMeeting = buildConversation({
+  seed: 44,
+  voices: 4,
+  durationSeconds: 360,
+  style: "meeting",
+  absences: [{ speaker: 4, fromSeconds: 80, toSeconds: 280 }],
+});
+// Long pauses inside and a long silent tail: where models write words that nobody said.
+const pauses = buildConversation({
+  seed: 45,
+  voices: 2,
+  durationSeconds: 150,
+  turns: Array.from({ length: 10 }, (_, i) => ({ speaker: (i % 2) + 1, words: 8 })),
+  turnGapSeconds: [2.5, 7],
+});
 
 describe("chunked transcripts are as good as one whole-file request", () => {
   it("keeps voices that are silent for several segments and absent from the overlaps", async () => {
@@ -97,5 +113,45 @@ describe("chunked transcripts are as good as one whole-file request", () => {
     expect(plain.speakers).toBe(0);
     const translated = await runChunked(harness, quickTurns, { chunkSeconds: 20, overlapSeconds: 4, flags: { translate: true } });
     expect(translated.wer).toBe(0);
+  });
+
+  it("keeps one label per voice when the diarizer misses and misplaces probe pieces", async () => {
+    // Prepare: 15 % of probe pieces unlabelled, 5 % put with another voice, on top of the chunk-edge realism
+    harness.provider.configure({ ...NO_REALISM, ...REALISM, perturbWords: 0, ...NOISY_DIARIZER });
+
+    // Act
+    const r = await runChunked(harness, awayMeeting, { chunkSeconds: 20, overlapSeconds: 4 });
+
+    // Assess
+    expect(r.wer).toBe(0);
+    expect(r.speakers).toBe(4);
+    expect(r.speakerAccuracy).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it("keeps --max-speakers for the whole transcript, not only per request", async () => {
+    // Prepare
+    harness.provider.configure(NO_REALISM);
+
+    // Act: three voices, at most two labels asked for
+    const r = await runChunked(harness, quickTurns, { chunkSeconds: 20, overlapSeconds: 4, flags: { "max-speakers": "2" } });
+
+    // Assess
+    expect(r.status).toBe("COMPLETED");
+    expect(r.speakers).toBeLessThanOrEqual(2);
+    expect(r.wer).toBe(0);
+  });
+
+  it("drops words the model writes over silence, and repetition loops, wherever they fall", async () => {
+    // Prepare: a phrase in every pause of 2 s or more, loops over half the long silences, "Thank you." on every tail
+    harness.provider.configure({ ...NO_REALISM, ...SILENCE_HALLUCINATIONS, hallucinateTrailing: 1 });
+    const whole = await runWholeFile(harness, pauses);
+
+    // Act
+    const r = await runChunked(harness, pauses, { chunkSeconds: 30, overlapSeconds: 4 });
+
+    // Assess: the whole-file request shows what the model invents; the pipeline keeps none of it
+    expect(whole.words).toBeGreaterThan(pauses.words.length);
+    expect(r.words).toBe(pauses.words.length);
+    expect(r.wer).toBe(0);
   });
 });

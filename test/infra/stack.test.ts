@@ -19,7 +19,9 @@ import {
   type FunctionSpec,
   type QueueId,
 } from "../../shared/wiring.js";
-import { EVENT_BUS_NAME, EXISTENCE_CHECKS, SpeechToTextStack, VISIBILITY_FACTOR } from "../../infra/stack.js";
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ProbeSlots } from "../../shared/adapters/probe-slots.js";
+import { EVENT_BUS_NAME, EXISTENCE_CHECKS, PROBE_SLOTS_PARTITION, SpeechToTextStack, VISIBILITY_FACTOR } from "../../infra/stack.js";
 import { recorded } from "../../infra/nag-suppressions.js";
 import { TABLE_ACTIONS } from "../../infra/constructs/pipeline-function.js";
 import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../infra/settings.js";
@@ -276,6 +278,28 @@ describe("functions", () => {
     else expect(env[ENV.apiKeySecretArn]).toBeUndefined();
   });
 
+  it.each(FUNCTION_IDS)("%s gets the wiring's speaker-probe slot count exactly when it calls the provider", (id) => {
+    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.probeSlots]).toBe(SPECS[id].access.providerSecret ? String(wiring.provider.probeSlots) : undefined);
+  });
+
+  it("gives the stitcher no provider key, no probe slots and no ffmpeg: speakers are settled before it runs", () => {
+    const props = functionProps("stitcher");
+    const env = props.Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.apiKeySecretArn]).toBeUndefined();
+    expect(env[ENV.probeSlots]).toBeUndefined();
+    expect(env[ENV.ffmpegPath]).toBeUndefined();
+    expect(env[ENV.ffprobePath]).toBeUndefined();
+    expect(props.Layers).toBeUndefined();
+    expect(resourcesFor("stitcher", "secretsmanager:GetSecretValue")).toEqual([]);
+    expect(resourcesFor("stitcher", "dynamodb:DeleteItem")).toEqual([]);
+    // The transcriber, which now settles speakers, has all three.
+    const transcriber = functionProps("transcriber");
+    expect(transcriber.Layers).toEqual([ref(stack.ffmpeg!.layer)]);
+    expect(transcriber.Environment.Variables[ENV.apiKeySecretArn]).toEqual(ref(stack.providerSecret));
+    expect(transcriber.MemorySize).toBe(1024);
+  });
+
   it("consumes the segment and stitch queues with partial batch responses and a concurrency cap", () => {
     for (const id of ["transcriber", "stitcher"] as const) {
       const trigger = wiring.functions[id].trigger;
@@ -285,10 +309,14 @@ describe("functions", () => {
         BatchSize: trigger.batchSize,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         ScalingConfig: {
-          MaximumConcurrency: id === "transcriber" ? DEFAULT_SETTINGS.transcriberMaxConcurrency : trigger.maxConcurrency,
+          MaximumConcurrency:
+            id === "transcriber" ? DEFAULT_SETTINGS.providerMaxInFlight - wiring.provider.probeSlots : trigger.maxConcurrency,
         },
       });
     }
+    // By default the deployment's cap is the wiring's, split the way the wiring splits it.
+    expect(DEFAULT_SETTINGS.providerMaxInFlight).toBe(wiring.provider.maxInFlight);
+    expect(wiring.functions.transcriber.trigger.maxConcurrency + wiring.provider.probeSlots).toBe(wiring.provider.maxInFlight);
   });
 
   it("wires both dead-letter queues and the chunker's failures to the dead-letter function", () => {
@@ -496,7 +524,10 @@ describe("IAM: each function gets only what its wiring uses", () => {
       actions.add("sns:Publish");
       actions.add("events:PutEvents");
     }
-    if (access.providerSecret) actions.add("secretsmanager:GetSecretValue");
+    if (access.providerSecret) {
+      actions.add("secretsmanager:GetSecretValue");
+      actions.add("dynamodb:DeleteItem"); // releasing a speaker-probe slot
+    }
     actions.add("kms:Decrypt");
     if (access.write.length || access.send.length || access.publish || access.table === "readWrite") {
       actions.add("kms:Encrypt");
@@ -567,6 +598,34 @@ describe("IAM: each function gets only what its wiring uses", () => {
     );
   });
 
+  it.each(FUNCTION_IDS)("%s: deletes table items only in the probe-slot partition, and only if it calls the provider", (id) => {
+    const deletes = roleStatements(id).filter((s) => actionsOf(s).includes("dynamodb:DeleteItem"));
+    expect(deletes).toHaveLength(SPECS[id].access.providerSecret ? 1 : 0);
+    for (const s of deletes) {
+      expect(actionsOf(s)).toEqual(["dynamodb:DeleteItem"]);
+      expect(s.Resource).toEqual(arn(stack.table));
+      expect(s.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [PROBE_SLOTS_PARTITION] } });
+    }
+  });
+
+  it("grants the partition ProbeSlots actually takes and releases its slots in", async () => {
+    // Prepare: a table client that grants every conditional write.
+    const sent: unknown[] = [];
+    const db = { send: async (command: unknown) => (sent.push(command), {}) } as unknown as DynamoDBDocumentClient;
+    const slots = new ProbeSlots(db, "t", { slots: 2, leaseSeconds: 60 });
+    // Act
+    await slots.run(async () => "probe");
+    // Assess
+    const keys = sent.map((c) => {
+      const input = (c as PutCommand | DeleteCommand).input as { Item?: { pk: string }; Key?: { pk: string } };
+      return { kind: c instanceof DeleteCommand ? "delete" : c instanceof PutCommand ? "put" : "other", pk: (input.Item ?? input.Key)?.pk };
+    });
+    expect(keys).toEqual([
+      { kind: "put", pk: PROBE_SLOTS_PARTITION },
+      { kind: "delete", pk: PROBE_SLOTS_PARTITION },
+    ]);
+  });
+
   it.each(FUNCTION_IDS)("%s: uses the app key only through the services it calls", (id) => {
     const kmsStatements = roleStatements(id).filter((s) => actionsOf(s).some((a) => a.startsWith("kms:")));
     for (const s of kmsStatements) expect(s.Resource).toEqual(arn(stack.key));
@@ -629,16 +688,35 @@ describe("cdk-nag AwsSolutions", () => {
 });
 
 describe("settings", () => {
-  it("caps in-flight provider requests with transcriberMaxConcurrency", () => {
+  it("caps in-flight provider requests with providerMaxInFlight: probe slots, the rest to the transcriber", () => {
     // Prepare
-    const quick = quickStack({ settings: { transcriberMaxConcurrency: 5 } });
+    const quick = quickStack({ settings: { providerMaxInFlight: 12 } });
     // Act
     const t = Template.fromStack(quick);
-    // Assess
+    // Assess: 12 - 4 probe slots = 8 concurrent segment requests.
+    expect(wiring.provider.probeSlots).toBe(4);
     t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: { "Fn::GetAtt": [quick.getLogicalId(quick.queues.segments.queue.node.defaultChild as CfnElement), "Arn"] },
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 8 },
     });
+    const transcriber = t.toJSON().Resources[quick.getLogicalId(quick.functions.transcriber.fn.node.defaultChild as CfnElement)];
+    expect(transcriber.Properties.Environment.Variables[ENV.probeSlots]).toBe("4");
+    // The stitcher's own cap is the wiring's, untouched by the provider cap.
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [quick.getLogicalId(quick.queues.stitch.queue.node.defaultChild as CfnElement), "Arn"] },
+      ScalingConfig: { MaximumConcurrency: wiring.functions.stitcher.trigger.maxConcurrency },
+    });
+  });
+
+  it("fails the synth when providerMaxInFlight leaves the transcriber less than SQS's minimum of 2", () => {
+    const slots = wiring.provider.probeSlots;
+    expect(() => quickStack({ settings: { providerMaxInFlight: slots + 1 } })).toThrow(/providerMaxInFlight must be an integer in \[6, 1004\]/);
+    expect(() => quickStack({ settings: { providerMaxInFlight: 1005 } })).toThrow(/providerMaxInFlight/);
+    expect(() => resolveSettings({ providerMaxInFlight: 12.5 })).toThrow(/providerMaxInFlight/);
+    // The bounds themselves are fine: SQS maximum concurrency 2 and 1000.
+    const smallest = Template.fromStack(quickStack({ settings: { providerMaxInFlight: slots + 2 } }));
+    smallest.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 2 } });
+    expect(resolveSettings({ providerMaxInFlight: 1000 + slots }).providerMaxInFlight).toBe(1004);
   });
 
   it("uses an existing secret by name without creating one, and grants only that secret", () => {
@@ -680,7 +758,7 @@ describe("settings", () => {
   });
 
   it("rejects values AWS or the pipeline cannot run with, listing each problem", () => {
-    expect(() => resolveSettings({ transcriberMaxConcurrency: 1 })).toThrow(/transcriberMaxConcurrency/);
+    expect(() => resolveSettings({ providerMaxInFlight: 1 })).toThrow(/providerMaxInFlight/);
     expect(() => resolveSettings({ chunkSeconds: 60, overlapSeconds: 30 })).toThrow(/overlapSeconds/);
     expect(() => resolveSettings({ providerBaseUrl: "http://insecure.example" })).toThrow(/https/);
     expect(() => resolveSettings({ providerTimeoutMs: 200_000 })).toThrow(/exceeds the transcriber timeout/);
@@ -689,9 +767,14 @@ describe("settings", () => {
   });
 
   it("reads context values given as strings on the command line", () => {
-    const context: Record<string, unknown> = { "stt:transcriberMaxConcurrency": "12", "stt:model": "x/y", "stt:alarmEmail": "a@b.co" };
+    const context: Record<string, unknown> = { "stt:providerMaxInFlight": "12", "stt:model": "x/y", "stt:alarmEmail": "a@b.co" };
     const s = settingsFromContext((k) => context[k]);
-    expect(s).toMatchObject({ transcriberMaxConcurrency: 12, model: "x/y", alarmEmail: "a@b.co", chunkSeconds: DEFAULT_SETTINGS.chunkSeconds });
+    expect(s).toMatchObject({ providerMaxInFlight: 12, model: "x/y", alarmEmail: "a@b.co", chunkSeconds: DEFAULT_SETTINGS.chunkSeconds });
+  });
+
+  it("fails on the old stt:transcriberMaxConcurrency instead of ignoring it", () => {
+    const context: Record<string, unknown> = { "stt:transcriberMaxConcurrency": "8" };
+    expect(() => settingsFromContext((k) => context[k])).toThrow(/transcriberMaxConcurrency is no longer read: set stt:providerMaxInFlight/);
   });
 
   it("keeps cdk.json's context defaults equal to the code's defaults", () => {

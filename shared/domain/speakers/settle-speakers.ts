@@ -1,0 +1,405 @@
+import type { SegmentResult, Word } from "../types.js";
+import { alignBoundaries, sortResults } from "../resolve-overlaps.js";
+import { boundaryLinks, Chains, localLabels } from "../link-speakers.js";
+import { speakerSamples, type SpeakerSample } from "../speaker-samples.js";
+import { planProbe, top, type AudioSpan, type ProbePlan, type ProbeSpeaker } from "./probe-plan.js";
+import { readProbeVotes, UNCLAIMED } from "./probe-votes.js";
+import { nodeKey, pairKey, type SpeakerBook } from "./speaker-book.js";
+
+/** One probe request: the plan's clip is sent to the provider's diarizer; the answer's words, or why there is none. */
+export type AskDiarizer = (plan: ProbePlan) => Promise<{ words: readonly Word[] } | { failed: string }>;
+
+export interface SettleOptions {
+  /** Heads per probe clip: more heads, fewer requests, but a longer clip to wait for. */
+  headsPerProbe?: number;
+  /** Pieces per head and per ref voice in one clip. */
+  headPieces?: number;
+  refPieces?: number;
+  /** Asks before a head that no answer settled goes to the fallback. */
+  maxRounds?: number;
+}
+
+export interface SettleReport {
+  heads: number;
+  byOverlap: number;
+  byProbe: number;
+  newVoices: number;
+  fallbacks: number;
+  probes: number;
+  probeSeconds: number;
+}
+
+/** How each chain of labels was settled: for tests and diagnosis, not for logs (the counts above are). */
+export interface SettleDecision {
+  nodes: Array<{ index: number; label: string }>;
+  voice: string;
+  how: "overlap" | "first" | "probe" | "new" | "fallback";
+  votes: Record<string, number>;
+}
+
+/** A chain of segment-local labels that overlap words tie together (one voice across consecutive segments). */
+interface Chain {
+  id: string;
+  nodes: Array<{ index: number; label: string }>;
+  /** The voice it is, once known. */
+  voice?: string;
+  samples: SpeakerSample[];
+  seconds: number;
+}
+
+const DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 4 };
+/** A reference piece: long enough for a diarizer's embedding, short enough to keep the clip's latency small. */
+const SAMPLE = { minSeconds: 1.2, maxSeconds: 2.5 };
+/** Samples kept per new voice for later probes (its stored clip). */
+const VOICE_SAMPLES = 4;
+/** Below this, a voice takes reference audio from a unanimous probe verdict too, not only from overlap links. */
+const MIN_REFERENCE_SPANS = 2;
+
+/**
+ * Settles the speakers of the next consecutive segments of a job, given the
+ * book of the segments before them: overlap words first (a label heard on
+ * both sides of a cut is the same voice), then the provider's own diarizer
+ * for the rest, asked with short probe clips of a few seconds of every known
+ * voice (the refs) and of each unsettled one (the heads).
+ *
+ * Diarizers err: a piece may be left unlabelled or put with another voice of
+ * the clip. So a head needs two pieces agreeing and outvoting the rest; a head
+ * is declared a new voice only when every ref came out with a label of its
+ * own and the head's label is none of them; anything less is asked again
+ * (votes add up) and, after `maxRounds`, settled by the best evidence or by
+ * exclusion, with a note. One verdict settles one chain, never more. New
+ * voices from one probe are admitted per round, so two probes that both
+ * found "someone new" cannot make one person two voices: the others are
+ * asked again with the new voice among the refs.
+ *
+ * `results` holds the segments to settle and, when the book is not empty,
+ * the last settled segment before them (for its overlap).
+ */
+export async function settleSpeakers(
+  book: SpeakerBook,
+  results: readonly SegmentResult[],
+  ask: AskDiarizer,
+  options: SettleOptions = {},
+): Promise<{ book: SpeakerBook; report: SettleReport; decisions: SettleDecision[] }> {
+  const opts = { ...DEFAULTS, ...options };
+  const sorted = sortResults(results).filter((r) => r.index >= book.settled - 1);
+  const fresh = sorted.filter((r) => r.index >= book.settled);
+  const next: SpeakerBook = structuredClone(book);
+  const report: SettleReport = { heads: 0, byOverlap: 0, byProbe: 0, newVoices: 0, fallbacks: 0, probes: 0, probeSeconds: 0 };
+  if (fresh.length === 0) return { book: next, report, decisions: [] };
+  next.settled = fresh[fresh.length - 1].index + 1;
+
+  const chains = chainsOf(book, sorted, fresh);
+  const present = presentVoices(book, chains);
+  report.byOverlap = chains.filter((c) => c.voice !== undefined).length;
+  for (const chain of chains) if (chain.voice !== undefined) enrich(next, chain);
+  const heads = chains.filter((c) => c.voice === undefined);
+  report.heads = heads.length;
+
+  // With no voice known yet, the first segment that speaks defines them: its own request told its voices apart.
+  if (next.voices.length === 0 && heads.length > 0) {
+    const first = Math.min(...heads.map((c) => c.nodes[0].index));
+    for (const chain of heads.filter((c) => c.nodes[0].index === first)) addVoice(next, chain, present, report);
+  }
+
+  const votes = new Map<string, Map<string, number>>();
+  const how = new Map<string, SettleDecision["how"]>();
+  for (const chain of heads) if (chain.voice !== undefined) how.set(chain.id, "first");
+  let pending = heads.filter((c) => c.voice === undefined && c.samples.length > 0);
+  for (let round = 0; round < opts.maxRounds && pending.length > 0; round++) {
+    const refs: ProbeSpeaker[] = next.voices.map((v) => ({ key: v.id, role: "ref", spans: rotate(v.spans, round, opts.refPieces) }));
+    const groups: Chain[][] = [];
+    for (let i = 0; i < pending.length; i += opts.headsPerProbe) groups.push(pending.slice(i, i + opts.headsPerProbe));
+    const asked = await Promise.all(
+      groups.map(async (group) => {
+        const plan = planProbe([
+          ...refs,
+          ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), round, opts.headPieces) })),
+        ].filter((speaker) => speaker.spans.length > 0));
+        if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
+        report.probes++;
+        report.probeSeconds += plan.duration;
+        return { group, plan, answer: await ask(plan) };
+      }),
+    );
+
+    // Votes first, for every head of every probe of this round; then verdicts, strongest first, so a
+    // weak verdict cannot take a voice in a segment from a chain with a strong claim to it.
+    const candidates: Array<{ chain: Chain; voice: string; margin: number; unanimous: boolean }> = [];
+    const newByProbe: Array<Map<string, Chain[]>> = [];
+    for (const { group, plan, answer } of asked) {
+      const newGroups = new Map<string, Chain[]>();
+      newByProbe.push(newGroups);
+      if (!plan || "failed" in answer) {
+        if ("failed" in answer) next.notes.push(`a speaker probe failed: ${answer.failed}`);
+        continue;
+      }
+      const read = readProbeVotes(plan, answer.words);
+      for (const [pair, n] of read.confusedRefs) next.closeness[pair] = (next.closeness[pair] ?? 0) + n;
+      for (const chain of group) {
+        const tally = votes.get(chain.id) ?? new Map<string, number>();
+        const heard = read.headVotes.get(chain.id) ?? new Map<string, number>();
+        for (const [vote, n] of heard) if (!vote.startsWith(UNCLAIMED)) tally.set(vote, (tally.get(vote) ?? 0) + n);
+        votes.set(chain.id, tally);
+
+        const known = decideKnown(tally);
+        if (known) {
+          candidates.push({ chain, ...known });
+          continue;
+        }
+        noteCloseness(next, tally);
+        const unclaimed = top(new Map([...heard].filter(([vote]) => vote.startsWith(UNCLAIMED))));
+        const against = [...heard.values()].reduce((a, b) => a + b, 0) - (unclaimed?.count ?? 0);
+        // Nobody is new until every voice was in the clip, each heard cleanly, and none of their pieces had this label.
+        const everyVoiceAsked = read.refsClean && next.voices.every((v) => v.spans.length > 0);
+        const labelFree = unclaimed !== undefined && !read.refPieceLabels.has(unclaimed.key.slice(UNCLAIMED.length));
+        const isNew = everyVoiceAsked && labelFree && unclaimed && unclaimed.count >= 2 && unclaimed.count >= 2 * against && knownVotes(tally) <= 1;
+        if (isNew) newGroups.set(unclaimed.key, [...(newGroups.get(unclaimed.key) ?? []), chain]);
+      }
+    }
+    candidates.sort((a, b) => b.margin - a.margin || (a.chain.id < b.chain.id ? -1 : 1));
+    for (const { chain, voice, unanimous } of candidates) {
+      if (present.conflicts(chain, voice)) continue;
+      attach(next, chain, voice, present);
+      how.set(chain.id, "probe");
+      // Sure enough to lend a voice with scarce reference audio some more.
+      if (unanimous) enrich(next, chain, MIN_REFERENCE_SPANS);
+      report.byProbe++;
+    }
+    // New voices from one probe only: the others are asked again with them among the refs.
+    const admitted = newByProbe.find((groups) => groups.size > 0);
+    for (const members of admitted?.values() ?? []) {
+      // Two chains of one segment given one new label: the diarizer contradicts the segment's own request; ask again.
+      if (sharesSegment(members)) continue;
+      const [first, ...rest] = members;
+      addVoice(next, first, present, report);
+      for (const chain of rest) attach(next, chain, first.voice!, present);
+      for (const chain of members) how.set(chain.id, "new");
+      report.byProbe += members.length;
+    }
+    pending = pending.filter((c) => c.voice === undefined);
+  }
+
+  for (const chain of heads.filter((c) => c.voice === undefined)) {
+    settleByFallback(next, chain, votes.get(chain.id), present, report);
+    how.set(chain.id, "fallback");
+  }
+  for (const chain of chains) {
+    for (const { index, label } of chain.nodes) (next.map[index] ??= {})[label] = chain.voice!;
+    const voice = next.voices.find((v) => v.id === chain.voice);
+    if (voice) voice.seconds += chain.seconds;
+  }
+  const decisions = chains.map((c) => ({
+    nodes: c.nodes,
+    voice: c.voice!,
+    how: how.get(c.id) ?? "overlap",
+    votes: Object.fromEntries(votes.get(c.id) ?? []),
+  }));
+  return { book: next, report, decisions };
+}
+
+/**
+ * Known voice `v` if at least two pieces say so and they outweigh every other
+ * answer two to one (one misplaced piece among three is not enough to be
+ * sure: ask again). Whether `v` is free in the chain's segments is checked
+ * when verdicts are applied, strongest first.
+ */
+function decideKnown(tally: ReadonlyMap<string, number>): { voice: string; margin: number; unanimous: boolean } | undefined {
+  const best = top(tally);
+  if (!best || best.count < 2) return undefined;
+  const others = [...tally].filter(([k]) => k !== best.key).reduce((a, [, n]) => a + n, 0);
+  if (best.count < 2 * others + 1e-9) return undefined;
+  return { voice: best.key, margin: best.count - others, unanimous: others === 0 && best.count >= 3 };
+}
+
+function knownVotes(tally: ReadonlyMap<string, number>): number {
+  return [...tally.values()].reduce((a, b) => a + b, 0);
+}
+
+/** A head whose votes split between voices says those voices sound alike to the diarizer. */
+function noteCloseness(book: SpeakerBook, tally: ReadonlyMap<string, number>): void {
+  const voted = [...tally.keys()];
+  for (let i = 0; i < voted.length; i++) {
+    for (let j = i + 1; j < voted.length; j++) {
+      const pair = pairKey(voted[i], voted[j]);
+      book.closeness[pair] = (book.closeness[pair] ?? 0) + 1;
+    }
+  }
+}
+
+/**
+ * What no answer settled: the voice most pieces pointed at, if any did; else,
+ * since the provider told this label apart from the others in its segment,
+ * the known voice not talking there that was heard nearest in time; else a
+ * new voice. Marked weak either way.
+ */
+function settleByFallback(
+  book: SpeakerBook,
+  chain: Chain,
+  tally: ReadonlyMap<string, number> | undefined,
+  present: PresentVoices,
+  report: SettleReport,
+): void {
+  report.fallbacks++;
+  const allowed = (v: string) => !present.conflicts(chain, v);
+  const voted = top(new Map([...(tally ?? new Map<string, number>())].filter(([v]) => allowed(v))));
+  const nearest = book.voices
+    .filter((v) => allowed(v.id))
+    .map((v) => ({ id: v.id, distance: present.distance(chain, v.id) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  const voice = voted?.key ?? nearest?.id;
+  book.notes.push(
+    `segment ${chain.nodes[0].index}: a voice the diarizer did not settle was ${voted ? "given the voice most probe pieces pointed at" : voice ? "given by exclusion to the nearest voice not talking there" : "kept as a new voice"}`,
+  );
+  if (voice) attach(book, chain, voice, present);
+  else addVoice(book, chain, present, report);
+  for (const { index, label } of chain.nodes) book.weak.push(nodeKey(index, label));
+}
+
+function attach(book: SpeakerBook, chain: Chain, voice: string, present: PresentVoices): void {
+  chain.voice = voice;
+  present.add(chain, voice);
+}
+
+/**
+ * A voice first heard only in scraps gets reference audio from a chain that
+ * overlap words tie to it: never from a probe's verdict, because a wrong
+ * verdict would then put another person's voice into every later probe.
+ */
+function enrich(book: SpeakerBook, chain: Chain, upTo = VOICE_SAMPLES): void {
+  const entry = book.voices.find((v) => v.id === chain.voice);
+  if (entry && entry.spans.length < upTo) {
+    entry.spans.push(...chain.samples.slice(0, upTo - entry.spans.length).map(segmentSpan));
+  }
+}
+
+function addVoice(book: SpeakerBook, chain: Chain, present: PresentVoices, report: SettleReport): void {
+  const id = `V${book.voices.length}`;
+  book.voices.push({ id, spans: chain.samples.slice(0, VOICE_SAMPLES).map(segmentSpan), seconds: 0 });
+  attach(book, chain, id, present);
+  report.newVoices++;
+}
+
+function segmentSpan(sample: SpeakerSample): AudioSpan {
+  return { from: { segment: sample.index }, start: sample.start, end: sample.end };
+}
+
+/**
+ * `count` items starting at round * count, wrapping: each ask uses other
+ * pieces where there are any, and a voice with less reference audio than
+ * that has its pieces played again (one stray verdict on one piece must not
+ * decide what the voice is called in the whole clip).
+ */
+function rotate<T>(items: readonly T[], round: number, count: number): T[] {
+  if (items.length === 0) return [];
+  return Array.from({ length: count }, (_, i) => items[(round * count + i) % items.length]);
+}
+
+function sharesSegment(chains: readonly Chain[]): boolean {
+  const seen = new Set<number>();
+  for (const chain of chains) {
+    for (const { index } of chain.nodes) {
+      if (seen.has(index)) return true;
+    }
+    for (const { index } of chain.nodes) seen.add(index);
+  }
+  return false;
+}
+
+/**
+ * Links the labels of consecutive segments through their overlap words into
+ * chains; a chain that reaches back into the last settled segment is that
+ * label's voice.
+ */
+function chainsOf(book: SpeakerBook, sorted: readonly SegmentResult[], fresh: readonly SegmentResult[]): Chain[] {
+  const links = new Chains();
+  const voiceRoot = (voice: string) => `voice\u0000${voice}`;
+  const node = (index: number, label: string) => `${index}\u0000${label}`;
+  for (const alignment of alignBoundaries(sorted)) {
+    if (alignment.right !== alignment.left + 1) continue;
+    for (const link of boundaryLinks(alignment)) {
+      const settledVoice = alignment.left < book.settled ? book.map[alignment.left]?.[link.left] : undefined;
+      const left = settledVoice !== undefined ? voiceRoot(settledVoice) : alignment.left >= book.settled ? node(alignment.left, link.left) : undefined;
+      if (left !== undefined) links.union(left, node(alignment.right, link.right));
+    }
+  }
+
+  // Samples come from the fresh segments only, sampled per chain under a temporary label.
+  const byRoot = new Map<string, Chain>();
+  const tempMap: Record<number, Record<string, string>> = {};
+  for (const result of fresh) {
+    tempMap[result.index] = {};
+    for (const label of localLabels(result)) {
+      const root = links.find(node(result.index, label));
+      let chain = byRoot.get(root);
+      if (!chain) {
+        chain = { id: `chain${byRoot.size}`, nodes: [], samples: [], seconds: 0 };
+        if (root.startsWith("voice\u0000")) chain.voice = root.slice("voice\u0000".length);
+        byRoot.set(root, chain);
+      }
+      chain.nodes.push({ index: result.index, label });
+      tempMap[result.index][label] = chain.id;
+    }
+  }
+  const chains = [...byRoot.values()];
+  const sampled = speakerSamples(fresh, tempMap, { perSpeaker: 6, ...SAMPLE });
+  for (const chain of chains) {
+    chain.samples = sampled.global[chain.id] ?? [];
+    chain.seconds = speechSeconds(fresh, chain);
+  }
+  // Chains that speak no word at all (a label the provider listed but never used) need no verdict.
+  return chains.filter((c) => c.voice !== undefined || c.seconds > 0);
+}
+
+function speechSeconds(results: readonly SegmentResult[], chain: Chain): number {
+  let total = 0;
+  for (const { index, label } of chain.nodes) {
+    const result = results.find((r) => r.index === index);
+    if (!result) continue;
+    const units = result.words ?? result.spans;
+    for (const u of units) if (u.speaker === label) total += Math.max(0, Math.min(u.end - u.start, 2));
+  }
+  return total;
+}
+
+/** Which voices talk in which segment, so a verdict never gives one segment two labels of the same voice. */
+interface PresentVoices {
+  add(chain: Chain, voice: string): void;
+  conflicts(chain: Chain, voice: string): boolean;
+  /** Segments between the chain and the nearest segment where `voice` talks. */
+  distance(chain: Chain, voice: string): number;
+}
+
+function presentVoices(book: SpeakerBook, chains: readonly Chain[]): PresentVoices {
+  const bySegment = new Map<number, Set<string>>();
+  for (const [index, labels] of Object.entries(book.map)) bySegment.set(Number(index), new Set(Object.values(labels)));
+  const add = (chain: Chain, voice: string) => {
+    for (const { index } of chain.nodes) {
+      const set = bySegment.get(index) ?? new Set<string>();
+      set.add(voice);
+      bySegment.set(index, set);
+    }
+  };
+  for (const chain of chains) if (chain.voice !== undefined) add(chain, chain.voice);
+  return {
+    add,
+    conflicts: (chain, voice) =>
+      chain.nodes.some(({ index }) => {
+        const set = bySegment.get(index);
+        return set !== undefined && set.has(voice) && !isOwnNode(chains, chain, index, voice);
+      }),
+    distance: (chain, voice) => {
+      let best = Infinity;
+      for (const [index, voices] of bySegment) {
+        if (!voices.has(voice)) continue;
+        for (const n of chain.nodes) best = Math.min(best, Math.abs(n.index - index));
+      }
+      return best;
+    },
+  };
+}
+
+/** The voice is in that segment only through this very chain (a chain never conflicts with itself). */
+function isOwnNode(chains: readonly Chain[], chain: Chain, index: number, voice: string): boolean {
+  return !chains.some((c) => c !== chain && c.voice === voice && c.nodes.some((n) => n.index === index));
+}

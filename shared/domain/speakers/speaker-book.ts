@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+const audioSpanSchema = z.object({
+  from: z.union([z.object({ segment: z.number().int().nonnegative() }), z.object({ voice: z.string() })]),
+  start: z.number(),
+  end: z.number(),
+});
+
+/**
+ * What is known about a job's voices once its first `settled` segments are
+ * settled: which voice each segment-local label is, a few seconds of each
+ * voice to ask about later segments with, and how alike the diarizer found
+ * voices (for --max-speakers). Stored after every step at a key named by
+ * `settled`, so a repeated step rewrites the same object.
+ */
+export const speakerBookSchema = z.object({
+  settled: z.number().int().nonnegative(),
+  /** Segment index -> local label -> voice id (V0, V1, ...). */
+  map: z.record(z.string(), z.record(z.string(), z.string())),
+  voices: z.array(
+    z.object({
+      id: z.string(),
+      /** Where its reference audio is: its stored clip once settled. */
+      spans: z.array(audioSpanSchema),
+      /** Seconds of speech attributed to it so far (for merging the smallest voice first). */
+      seconds: z.number().nonnegative(),
+    }),
+  ),
+  /** "Va|Vb" -> how often a probe put pieces of the two together, or could not tell a voice between them. */
+  closeness: z.record(z.string(), z.number()),
+  /** Labels settled by a fallback, not by the diarizer: "index/label". Kept apart first when --min-speakers asks for more voices. */
+  weak: z.array(z.string()),
+  /** Why fallbacks were used (no transcript text): for the job's log. */
+  notes: z.array(z.string()),
+  /** Provider requests and seconds of audio spent on probes so far. */
+  probes: z.object({ requests: z.number().int().nonnegative(), seconds: z.number().nonnegative() }),
+});
+
+export type SpeakerBook = z.infer<typeof speakerBookSchema>;
+export type BookVoice = SpeakerBook["voices"][number];
+
+export function emptyBook(): SpeakerBook {
+  return { settled: 0, map: {}, voices: [], closeness: {}, weak: [], notes: [], probes: { requests: 0, seconds: 0 } };
+}
+
+export function pairKey(a: string, b: string): string {
+  return [a, b].sort().join("|");
+}
+
+export function nodeKey(index: number, label: string): string {
+  return `${index}/${label}`;
+}

@@ -1,0 +1,182 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { JobOptions } from "../domain/options.js";
+import type { SegmentResult } from "../domain/types.js";
+import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
+import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
+import type { AudioSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
+import { getBytes, getJson, keys, presignGet } from "../adapters/object-store.js";
+import { decodeToPcm } from "../audio/decode-pcm.js";
+import { encodeFlacPcm } from "../audio/flac-encoder.js";
+import { BYTES_PER_SAMPLE, SAMPLE_RATE } from "../audio/ffmpeg.js";
+import { reasonOf } from "../errors.js";
+import { PROBE_BUDGET } from "../provider/probe-budget.js";
+import { wiring } from "../wiring.js";
+import type { PipelineContext } from "./context.js";
+import { redactSignedUrls } from "./finish-job.js";
+import { readyToStitch } from "./job-progress.js";
+import { sendStitch } from "./request-stitch.js";
+
+/** A settler that dies blocks the next step no longer than its function could have run. */
+const LEASE_SECONDS = wiring.functions.transcriber.timeoutSeconds + 30;
+/** Context kept around each piece: providers' word starts are approximate. */
+const PIECE_PADDING_SECONDS = 0.12;
+
+/**
+ * Settles speakers while segments are still being transcribed: called after
+ * every stored result, it takes the run of consecutive finished segments
+ * after the settled prefix, links and probes them (settle-speakers.ts),
+ * stores the new speaker book and moves the prefix on, then looks again for
+ * segments that finished meanwhile. One settler per job at a time (a lease on
+ * the job record); a caller that finds the lease taken leaves: the holder
+ * looks again after handing it back, so no finished segment is left behind.
+ * Every step reads the book its prefix names and writes the one its new
+ * prefix names, so a repeated step rewrites the same objects, and the
+ * stitcher, once the last segment is settled, needs no provider at all.
+ */
+export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Promise<void> {
+  for (;;) {
+    const job = await ctx.jobs.get(jobId);
+    if (!job || (job.status !== "RUNNING" && job.status !== "CHUNKING")) return;
+    const from = job.speakersSettled ?? 0;
+    let to = from;
+    while (job.doneSegments?.has(to)) to++;
+    if (to === from) return;
+    const lease = await ctx.jobs.claimSpeakers(jobId, from, ctx.now().getTime(), LEASE_SECONDS);
+    if (lease === undefined) return;
+    let after;
+    try {
+      await settleStep(ctx, jobId, job.options as unknown as JobOptions, from, to);
+      await ctx.checkpoint("settler:after-book");
+      after = await ctx.jobs.recordSpeakersSettled(jobId, from, to, lease);
+    } catch (error) {
+      await ctx.jobs.releaseSpeakers(jobId, lease).catch(() => undefined);
+      throw error;
+    }
+    if (after && readyToStitch(after)) {
+      await sendStitch(ctx, jobId);
+      return;
+    }
+  }
+}
+
+async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptions, from: number, to: number): Promise<void> {
+  const { s3 } = ctx.clients;
+  const bucket = ctx.config.workBucket;
+  const book = from === 0 ? emptyBook() : speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, from)));
+  const indexes = Array.from({ length: to - Math.max(0, from - 1) }, (_, i) => Math.max(0, from - 1) + i);
+  const results = await Promise.all(indexes.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
+
+  const audio = new ProbeAudio(ctx, jobId);
+  const ask: AskDiarizer = async (plan) => {
+    try {
+      const answer = await ctx.probeSlots.run(async () =>
+        ctx.provider.transcribe(
+          {
+            audio: encodeFlacPcm(await audio.assemble(plan)),
+            filename: "probe.flac",
+            audioSeconds: plan.duration,
+            model: options.model,
+            task: "transcribe",
+            language: options.language,
+            diarize: true,
+          },
+          PROBE_BUDGET,
+        ),
+      );
+      return { words: answer.words ?? [] };
+    } catch (error) {
+      return { failed: redactSignedUrls(reasonOf(error)) };
+    }
+  };
+  const { book: next, report, decisions } = await settleSpeakers(book, results, ask);
+  ctx.log.debug("speaker decisions", { jobId, decisions });
+  await storeVoiceClips(ctx, jobId, next, audio);
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: keys.speakerBook(jobId, next.settled), Body: JSON.stringify(next), ContentType: "application/json" }),
+  );
+  logStep(ctx, jobId, from, to, report, next.notes.slice(book.notes.length));
+}
+
+/** Counts, and the fallbacks' reasons (segment numbers and provider errors, never transcript text). */
+function logStep(ctx: PipelineContext, jobId: string, from: number, to: number, report: SettleReport, notes: string[]): void {
+  ctx.log.info("speakers settled", { jobId, from, to, ...report, probeSeconds: Math.round(report.probeSeconds * 10) / 10 });
+  for (const note of notes) ctx.log.warn("speaker fallback", { jobId, note });
+}
+
+/**
+ * Voices whose reference audio still points into segments get it copied into
+ * their own clip (what they had, with the new pieces appended), so later
+ * steps read a few seconds instead of decoding old segments.
+ */
+async function storeVoiceClips(ctx: PipelineContext, jobId: string, book: SpeakerBook, audio: ProbeAudio): Promise<void> {
+  await Promise.all(
+    book.voices.map(async (voice) => {
+      if (voice.spans.every((s) => "voice" in s.from)) return;
+      const clip = `${voice.id}-${String(book.settled).padStart(5, "0")}`;
+      const parts: Buffer[] = [];
+      const spans: AudioSpan[] = [];
+      let at = 0;
+      for (const span of voice.spans) {
+        const padded = await audio.slice({ ...span, start: span.start - PIECE_PADDING_SECONDS, end: span.end + PIECE_PADDING_SECONDS });
+        const lead = Math.min(PIECE_PADDING_SECONDS, span.start);
+        parts.push(padded);
+        spans.push({ from: { voice: clip }, start: at + lead, end: at + lead + (span.end - span.start) });
+        at += padded.length / BYTES_PER_SAMPLE / SAMPLE_RATE;
+      }
+      await ctx.clients.s3.send(
+        new PutObjectCommand({ Bucket: ctx.config.workBucket, Key: keys.voiceClip(jobId, clip), Body: Buffer.concat(parts) }),
+      );
+      voice.spans = spans;
+    }),
+  );
+}
+
+/** Segment audio (decoded once per segment) and voice clips, cut and laid out as probe plans say. */
+class ProbeAudio {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly jobId: string,
+  ) {}
+
+  private pcm(span: AudioSpan): Promise<Buffer> {
+    const name = "segment" in span.from ? `s${span.from.segment}` : `v${span.from.voice}`;
+    let pending = this.cache.get(name);
+    if (!pending) {
+      pending = "segment" in span.from ? this.decodeSegment(span.from.segment) : this.clip(span.from.voice);
+      this.cache.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async clip(clip: string): Promise<Buffer> {
+    return Buffer.from(await getBytes(this.ctx.clients.s3, this.ctx.config.workBucket, keys.voiceClip(this.jobId, clip)));
+  }
+
+  private async decodeSegment(index: number): Promise<Buffer> {
+    const url = await presignGet(this.ctx.clients.s3, this.ctx.config.workBucket, keys.segmentAudio(this.jobId, index));
+    const decoder = decodeToPcm(this.ctx.ffmpeg.ffmpeg, url);
+    const chunks: Buffer[] = [];
+    for await (const chunk of decoder.pcm) chunks.push(chunk as Buffer);
+    await decoder.done;
+    return Buffer.concat(chunks);
+  }
+
+  async slice(span: AudioSpan): Promise<Buffer> {
+    const pcm = await this.pcm(span);
+    const from = Math.max(0, Math.round(span.start * SAMPLE_RATE)) * BYTES_PER_SAMPLE;
+    const to = Math.min(pcm.length / BYTES_PER_SAMPLE, Math.round(span.end * SAMPLE_RATE)) * BYTES_PER_SAMPLE;
+    return pcm.subarray(from, Math.max(from, to));
+  }
+
+  /** Lays the pieces out as the plan says: audio at each piece's place, silence between. */
+  async assemble(plan: ProbePlan): Promise<Buffer> {
+    const out = Buffer.alloc(Math.ceil((plan.duration + PIECE_PADDING_SECONDS) * SAMPLE_RATE) * BYTES_PER_SAMPLE);
+    for (const piece of plan.pieces) {
+      const lead = Math.min(PIECE_PADDING_SECONDS, piece.span.start);
+      const slice = await this.slice({ ...piece.span, start: piece.span.start - lead, end: piece.span.end + PIECE_PADDING_SECONDS });
+      slice.copy(out, Math.max(0, Math.round((piece.at - lead) * SAMPLE_RATE)) * BYTES_PER_SAMPLE);
+    }
+    return out;
+  }
+}
