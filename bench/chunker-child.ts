@@ -7,6 +7,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createClients } from "../shared/clients.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import { createContext } from "../shared/pipeline/context.js";
+import { sharedFlacPool } from "../shared/audio/flac-pool.js";
 import { chunkRecording, type ChunkOutcome } from "../shared/pipeline/chunk-recording.js";
 import { DEFAULTS } from "../shared/wiring.js";
 import { localConfig, type LocalResources } from "../local/resources.js";
@@ -49,6 +50,10 @@ async function main(): Promise<void> {
   );
   const log = new Logger({ serviceName: "stt-bench", logLevel: "SILENT" });
   const ctx = createContext(config, clients, ffmpegPaths(), log);
+  // Like the modules above, the encoder workers are loaded before the run is timed: a warm Lambda
+  // container has them from its previous invocation (and a cold one starts the bundled worker in ms;
+  // here each worker compiles TypeScript through tsx first, which says nothing about the chunker).
+  await sharedFlacPool().warm();
 
   let started = 0;
   let firstSegment: number | null = null;

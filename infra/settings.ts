@@ -17,12 +17,12 @@ export interface PipelineSettings {
   /** Default overlap between neighbouring segments, in seconds. */
   overlapSeconds: number;
   /**
-   * The most requests the whole deployment has at the provider at once:
-   * segment requests plus speaker probes. Providers rate-limit: set it to what
-   * your provider plan allows. `wiring.provider.probeSlots` of it are kept for
-   * speaker probes (leases in the jobs table); the rest is the transcriber's
-   * SQS maximum concurrency (batch size 1: one segment request per
-   * invocation), which AWS requires to be 2..1000.
+   * The most requests the whole deployment has at the provider at once,
+   * segment requests and speaker probes together: each holds a slot in the
+   * jobs table while it is at the provider (shared/adapters/provider-slots.ts).
+   * Providers rate-limit: set it to what your provider plan allows. It is also
+   * the transcriber's SQS maximum concurrency (batch size 1: one segment
+   * request per invocation), which AWS requires to be 2..1000.
    */
   providerMaxInFlight: number;
   /** Days after which job records and their utterances expire (DynamoDB TTL). 0 keeps them forever. */
@@ -48,19 +48,9 @@ export interface PipelineSettings {
   realtimeCertificateArn?: string;
 }
 
-/** Speaker-probe slots: part of providerMaxInFlight, the rest goes to segment requests. */
-const PROBE_SLOTS = wiring.provider.probeSlots;
-/** The range AWS accepts for an SQS event source's maximum concurrency. */
+/** The range AWS accepts for an SQS event source's maximum concurrency (providerMaxInFlight is the transcriber's). */
 const MIN_SQS_CONCURRENCY = 2;
 const MAX_SQS_CONCURRENCY = 1000;
-
-/**
- * The transcriber's SQS maximum concurrency: the provider cap less the probe
- * slots, so segment requests and speaker probes together stay within it.
- */
-export function transcriberMaxConcurrency(settings: Pick<PipelineSettings, "providerMaxInFlight">): number {
-  return settings.providerMaxInFlight - PROBE_SLOTS;
-}
 
 /** The functions that call the provider (the ones with access to its key). */
 const FUNCTION_SPECS = wiring.functions as Record<FunctionId, FunctionSpec>;
@@ -118,13 +108,8 @@ export function resolveSettings(partial: Partial<PipelineSettings> = {}): Pipeli
   if (!(s.overlapSeconds >= overlap.min && s.overlapSeconds <= overlap.max && s.overlapSeconds * 2 < s.chunkSeconds)) {
     problems.push(`overlapSeconds must be in [${overlap.min}, ${overlap.max}] and less than half of chunkSeconds, got ${s.overlapSeconds}`);
   }
-  // The transcriber's SQS maximum concurrency is what is left after the probe slots; AWS holds it to 2..1000.
-  const cap = { min: PROBE_SLOTS + MIN_SQS_CONCURRENCY, max: PROBE_SLOTS + MAX_SQS_CONCURRENCY };
-  if (!Number.isInteger(s.providerMaxInFlight) || s.providerMaxInFlight < cap.min || s.providerMaxInFlight > cap.max) {
-    problems.push(
-      `providerMaxInFlight must be an integer in [${cap.min}, ${cap.max}] (${PROBE_SLOTS} speaker-probe slots + the transcriber's SQS maximum concurrency, ${MIN_SQS_CONCURRENCY}..${MAX_SQS_CONCURRENCY}), got ${String(s.providerMaxInFlight)}`,
-    );
-  }
+  // Also the transcriber's SQS maximum concurrency, which AWS holds to 2..1000.
+  integer("providerMaxInFlight", MIN_SQS_CONCURRENCY, MAX_SQS_CONCURRENCY);
   integer("retentionDays", 0, 3650);
   integer("providerMaxAttempts", 1, 10);
   integer("providerTimeoutMs", 1000, 900_000);
@@ -158,7 +143,7 @@ export const CONTEXT_PREFIX = "stt:";
 /** Settings that were renamed: a context value under the old name fails the synth with what to use instead. */
 const RENAMED_SETTINGS: Record<string, string> = {
   transcriberMaxConcurrency:
-    `set ${CONTEXT_PREFIX}providerMaxInFlight, the cap on segment requests + speaker probes together (the transcriber gets providerMaxInFlight - ${wiring.provider.probeSlots})`,
+    `set ${CONTEXT_PREFIX}providerMaxInFlight, the cap on all provider requests of the deployment (segment requests and speaker probes together), which is also the transcriber's SQS maximum concurrency`,
 };
 
 /**

@@ -37,10 +37,7 @@ import { FfmpegLayer, LAYER_BIN } from "./constructs/ffmpeg-layer.js";
 import { PipelineFunction } from "./constructs/pipeline-function.js";
 import { addNagSuppressions } from "./nag-suppressions.js";
 import { RealtimeGateway } from "./realtime/realtime-gateway.js";
-import { resolveSettings, transcriberMaxConcurrency, type PipelineSettings } from "./settings.js";
-import { PROBE_SLOTS_PARTITION } from "../shared/adapters/probe-slots.js";
-
-export { PROBE_SLOTS_PARTITION };
+import { resolveSettings, type PipelineSettings } from "./settings.js";
 
 /**
  * The jobs' completion events go to the account's default bus, where Amazon
@@ -285,10 +282,10 @@ export class SpeechToTextStack extends Stack {
         environment: {
           ...environment,
           ...(spec.needsFfmpeg ? { [ENV.ffmpegPath]: `${LAYER_BIN}/ffmpeg`, [ENV.ffprobePath]: `${LAYER_BIN}/ffprobe` } : {}),
-          // A provider caller sends speaker probes too, through the deployment-wide probe slots.
-          ...(spec.access.providerSecret
-            ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn, [ENV.probeSlots]: String(wiring.provider.probeSlots) }
-            : {}),
+          // The provider cap: provider callers hold one of its slots (jobs table) per request, segment or probe,
+          // and the chunker plans segment lengths for it.
+          [ENV.providerMaxInFlight]: String(settings.providerMaxInFlight),
+          ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
         },
       });
       const { access } = spec;
@@ -301,10 +298,7 @@ export class SpeechToTextStack extends Stack {
         fn.grantPublish(this.topic);
         fn.grantPutEvents(eventBusArn, wiring.eventSource);
       }
-      if (access.providerSecret) {
-        fn.grantSecretValue(this.providerSecret);
-        fn.grantReleaseItems(this.table, PROBE_SLOTS_PARTITION);
-      }
+      if (access.providerSecret) fn.grantSecretValue(this.providerSecret);
       return fn;
     };
     this.functions = mapRecord(functionSpecs, build);
@@ -329,8 +323,8 @@ export class SpeechToTextStack extends Stack {
           break;
         }
         case "sqs": {
-          // The transcriber's concurrency is the provider cap less the probe slots: one segment request per invocation.
-          const maxConcurrency = functionId === "transcriber" ? transcriberMaxConcurrency(settings) : trigger.maxConcurrency;
+          // The transcriber's concurrency is the provider cap: one segment request per invocation, probes share the slots.
+          const maxConcurrency = functionId === "transcriber" ? settings.providerMaxInFlight : trigger.maxConcurrency;
           fn.fn.addEventSource(
             new SqsEventSource(this.queues[trigger.queue].queue, {
               batchSize: trigger.batchSize,

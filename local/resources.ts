@@ -111,6 +111,6 @@ export function localConfig(
     topicArn: resources.topicArn,
     provider,
     defaults,
-    probeSlots: wiring.provider.probeSlots,
+    providerMaxInFlight: wiring.provider.maxInFlight,
   };
 }

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createClients, type PipelineClients } from "../shared/clients.js";
 import type { PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
-import { createContext, type Log, type PipelineContext } from "../shared/pipeline/context.js";
+import { createContext, providerSlots, type Log, type PipelineContext } from "../shared/pipeline/context.js";
 import {
   chunkerHandler,
   deadLetterHandler,
@@ -28,10 +28,10 @@ export interface LocalStackOptions {
   log?: Log;
   chunkSeconds?: number;
   overlapSeconds?: number;
-  /** Concurrent transcriber invocations = segment requests in flight (the wiring's by default). */
+  /** Concurrent transcriber invocations (the wiring's by default). */
   transcriberConcurrency?: number;
-  /** Speaker probes in flight across the stack (the wiring's by default). */
-  probeSlots?: number;
+  /** Provider requests in flight, segments and probes together (the transcriber concurrency by default, as in the wiring). */
+  providerMaxInFlight?: number;
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   providerClient?: Partial<ProviderClientOptions>;
@@ -93,15 +93,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     {
       chunkSeconds: options.chunkSeconds ?? DEFAULTS.chunkSeconds,
       overlapSeconds: options.overlapSeconds ?? DEFAULTS.overlapSeconds,
+      // Segment lengths from duration and cap, as in Lambda; a stack given chunkSeconds (the tests' short
+      // segments) cuts every job without chunk-seconds metadata at that length instead.
+      segmentCap:
+        options.chunkSeconds === undefined
+          ? (options.providerMaxInFlight ?? options.transcriberConcurrency ?? wiring.provider.maxInFlight)
+          : undefined,
     },
   );
-  if (options.probeSlots !== undefined) config.probeSlots = options.probeSlots;
+  config.providerMaxInFlight = options.providerMaxInFlight ?? options.transcriberConcurrency ?? config.providerMaxInFlight;
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
     apiKey: config.provider.apiKey,
     timeoutMs: config.provider.timeoutMs,
     maxAttempts: config.provider.maxAttempts,
-    // No in-process cap: as in Lambda, the transcriber's concurrency and the probe slots bound what is in flight.
+    // As in Lambda: the provider slots in the table bound what is in flight, whoever sends it.
+    limiter: providerSlots(clients.dynamo, config),
     ...options.providerClient,
   });
   const ctx = createContext(config, clients, ffmpegPaths(), log, { provider, checkpoint: options.checkpoint });

@@ -11,9 +11,19 @@ export interface PipelineConfig {
   topicArn: string;
   eventBusName?: string;
   provider: ProviderConfig;
-  defaults: { chunkSeconds: number; overlapSeconds: number };
-  /** Speaker probes at the provider at once, across all instances; segment requests are capped by the transcriber's concurrency. */
-  probeSlots: number;
+  defaults: {
+    /** Segment length of jobs that do not set one; with `segmentCap`, only for recordings without a known duration. */
+    chunkSeconds: number;
+    overlapSeconds: number;
+    /**
+     * Segments transcribed at once (the transcriber's concurrency). Set, jobs that do not set
+     * chunk-seconds get a length from their duration and this cap (domain/segment-length.ts);
+     * unset, they get `chunkSeconds`.
+     */
+    segmentCap?: number;
+  };
+  /** Provider requests in flight, the whole deployment together (segments and speaker probes). */
+  providerMaxInFlight: number;
   ffmpegPath?: string;
   ffprobePath?: string;
   retentionDays?: number;
@@ -65,8 +75,10 @@ export function configFromEnv(env: Env, apiKey: () => Promise<string>): Pipeline
     defaults: {
       chunkSeconds: numberEnv(env, ENV.chunkSeconds, DEFAULTS.chunkSeconds),
       overlapSeconds: numberEnv(env, ENV.overlapSeconds, DEFAULTS.overlapSeconds),
+      // Planned for the provider cap: segments at once can be no more than requests at once.
+      segmentCap: numberEnv(env, ENV.providerMaxInFlight, wiring.provider.maxInFlight),
     },
-    probeSlots: numberEnv(env, ENV.probeSlots, wiring.provider.probeSlots),
+    providerMaxInFlight: numberEnv(env, ENV.providerMaxInFlight, wiring.provider.maxInFlight),
     ffmpegPath: env[ENV.ffmpegPath] || undefined,
     ffprobePath: env[ENV.ffprobePath] || undefined,
     retentionDays: env[ENV.retentionDays] ? numberEnv(env, ENV.retentionDays, 0) : undefined,

@@ -59,7 +59,7 @@ export const MEDIA_SUFFIXES = [
   ".wav", ".mp3", ".m4a", ".mp4", ".webm", ".flac", ".ogg", ".oga", ".opus", ".aac", ".mov", ".mkv",
 ] as const;
 
-const PROVIDER_CAP = { maxInFlight: 32, probeSlots: 4 } as const;
+const PROVIDER_CAP = { maxInFlight: 32 } as const;
 
 export const wiring = {
   buckets: {
@@ -100,9 +100,8 @@ export const wiring = {
 
   /**
    * The most requests the pipeline has at the provider at once, the whole
-   * deployment together: segment requests, one per transcriber invocation,
-   * bounded by the transcriber's SQS maximum concurrency, and speaker probes,
-   * bounded by `probeSlots` leases in the jobs table (adapters/probe-slots.ts).
+   * deployment together (segment requests and speaker probes): each holds a
+   * slot in the jobs table while it is at the provider (adapters/provider-slots.ts).
    */
   provider: PROVIDER_CAP,
 
@@ -111,15 +110,17 @@ export const wiring = {
       entry: "chunker",
       trigger: { kind: "s3", bucket: "input", failureQueueName: "stt-chunker-failures" },
       timeoutSeconds: 900,
-      memoryMb: 2048,
+      // For CPU, not memory: ffmpeg decodes on one core while the FLAC encoder worker (audio/flac-pool.ts)
+      // runs on another; Lambda gives ~1.7 vCPU at 3008 MB (~1.2 at 2048, where the two would take turns).
+      memoryMb: 3008,
       ephemeralStorageMb: 1024,
       needsFfmpeg: true,
       access: { read: ["input"], write: ["work"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: false },
     },
     transcriber: {
       entry: "transcriber",
-      // The cap less the probe slots: together they are the provider cap.
-      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: PROVIDER_CAP.maxInFlight - PROVIDER_CAP.probeSlots },
+      // One segment request per invocation; probes share the same provider slots, so no more invocations than slots.
+      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: PROVIDER_CAP.maxInFlight },
       timeoutSeconds: 300,
       // Settling speakers decodes the segments it probes (about 4 MB of PCM per 2-minute segment).
       memoryMb: 1024,
@@ -170,7 +171,7 @@ export const ENV = {
   providerTimeoutMs: "STT_PROVIDER_TIMEOUT_MS",
   providerMaxAttempts: "STT_PROVIDER_MAX_ATTEMPTS",
   retentionDays: "STT_RETENTION_DAYS",
-  probeSlots: "STT_PROBE_SLOTS",
+  providerMaxInFlight: "STT_PROVIDER_MAX_IN_FLIGHT",
 } as const;
 
 export const DEFAULTS = {

@@ -11,13 +11,14 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { NodejsFunction, OutputFormat, type ICommandHooks } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { FunctionId, FunctionSpec } from "../../shared/wiring.js";
+import { FLAC_WORKER } from "../../shared/audio/flac-pool.js";
 import { ARCHITECTURE, RUNTIME } from "./ffmpeg-layer.js";
 
 /**
@@ -27,6 +28,39 @@ import { ARCHITECTURE, RUNTIME } from "./ffmpeg-layer.js";
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __sttCreateRequire } from 'node:module'; const require = __sttCreateRequire(import.meta.url);";
+
+/** What esbuild compiles the handlers (and their workers) for: the RUNTIME's Node. */
+const BUNDLE_TARGET = "node22";
+
+/**
+ * Worker-thread entries a function starts (new Worker(new URL("./<bundle>",
+ * import.meta.url))): each is bundled to its own file beside the handler's
+ * index.mjs. NodejsFunction bundles one entry, so the workers are a second
+ * esbuild run after it, with the same esbuild, target and format.
+ */
+const WORKERS: Partial<Record<FunctionId, ReadonlyArray<{ source: string; bundle: string }>>> = {
+  chunker: [FLAC_WORKER],
+};
+
+function workerBundling(workers: ReadonlyArray<{ source: string; bundle: string }> | undefined): ICommandHooks | undefined {
+  if (!workers?.length) return undefined;
+  const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      workers.map((worker) =>
+        [
+          "npx", "--no-install", "esbuild", `${inputDir}/${worker.source}`,
+          "--bundle", "--platform=node", "--format=esm", `--target=${BUNDLE_TARGET}`, "--main-fields=module,main",
+          "--minify", "--sourcemap", "--sources-content=false",
+          `--tsconfig=${inputDir}/tsconfig.json`, `--outfile=${outputDir}/${worker.bundle}`,
+        ]
+          .map(quote)
+          .join(" "),
+      ),
+  };
+}
 
 /** Actions on the job table, by access level. Query is the only one that needs the index ARN. */
 export const TABLE_ACTIONS = {
@@ -103,7 +137,7 @@ export class PipelineFunction extends Construct {
         // No Docker here or in CI: the esbuild in node_modules bundles.
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: "node22",
+        target: BUNDLE_TARGET,
         mainFields: ["module", "main"],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -114,6 +148,7 @@ export class PipelineFunction extends Construct {
         // only the ffmpeg installers stay out: the layer provides the binaries and
         // STT_FFMPEG_PATH/STT_FFPROBE_PATH point at them, so the packages are never loaded.
         externalModules: ["@ffmpeg-installer/*", "@ffprobe-installer/*"],
+        commandHooks: workerBundling(WORKERS[props.functionId]),
       },
     });
   }
@@ -161,21 +196,6 @@ export class PipelineFunction extends Construct {
       );
     }
     if (table.encryptionKey) this.useKey("dynamodb", level === "readWrite");
-  }
-
-  /**
-   * dynamodb:DeleteItem on the items of one partition only (dynamodb:LeadingKeys):
-   * releasing a lease item such as a speaker-probe slot, never a job record.
-   */
-  grantReleaseItems(table: dynamodb.ITable, partitionKeyValue: string): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["dynamodb:DeleteItem"],
-        resources: [table.tableArn],
-        conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [partitionKeyValue] } },
-      }),
-    );
-    if (table.encryptionKey) this.useKey("dynamodb", true);
   }
 
   grantPublish(topic: sns.ITopic): void {

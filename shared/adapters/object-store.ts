@@ -9,6 +9,8 @@ export const keys = {
   segmentResult: (jobId: string, index: number) => `jobs/${jobId}/results/${pad(index)}.json`,
   /** The speaker book once the first `settled` segments are settled (settle-job-speakers.ts). */
   speakerBook: (jobId: string, settled: number) => `jobs/${jobId}/speakers/book-${pad(settled)}.json`,
+  /** Votes for one segment's voices, asked as its result was stored (domain/speakers/early-votes.ts). */
+  earlyVotes: (jobId: string, index: number) => `jobs/${jobId}/speakers/votes-${pad(index)}.json`,
   /** A voice's reference clip (16 kHz s16le PCM), named by voice and the step that wrote it. */
   voiceClip: (jobId: string, clip: string) => `jobs/${jobId}/speakers/${clip}.pcm`,
   output: (jobId: string, file: string) => `jobs/${jobId}/${file}`,

@@ -34,12 +34,15 @@ export class PcmWindow {
     return this.firstSample + this.heldSamples;
   }
 
-  /** Copies samples [from, to) out of the window. */
-  slice(from: number, to: number): Buffer {
+  /**
+   * Copies samples [from, to) out of the window, into a buffer from `allocate`
+   * (given the byte length; a fresh one by default).
+   */
+  slice(from: number, to: number, allocate: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
     const start = Math.max(from, this.firstSample);
     const end = Math.min(to, this.endSample);
     // Every byte is written below, so the zero fill of Buffer.alloc would be wasted work.
-    const out = Buffer.allocUnsafeSlow(Math.max(0, end - start) * BYTES_PER_SAMPLE);
+    const out = allocate(Math.max(0, end - start) * BYTES_PER_SAMPLE);
     let chunkStart = this.firstSample;
     let written = 0;
     for (const chunk of this.chunks) {

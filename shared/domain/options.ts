@@ -17,7 +17,11 @@ export interface JobOptions {
   diarize: boolean;
   minSpeakers?: number;
   maxSpeakers?: number;
-  chunkSeconds: number;
+  /**
+   * Seconds of audio per segment, or "auto" to let the chunker choose from the
+   * recording's duration and the provider cap (domain/segment-length.ts).
+   */
+  chunkSeconds: number | "auto";
   overlapSeconds: number;
   /** Output format the CLI shows by default; every format is written anyway. */
   format: OutputFormat;
@@ -44,7 +48,8 @@ export const DEFAULT_JOB_OPTIONS: JobOptions = {
   task: "transcribe",
   // Meetings and calls are why people use this: diarization is on unless turned off.
   diarize: true,
-  chunkSeconds: DEFAULTS.chunkSeconds,
+  // An explicit length (metadata, or a deployment's fixed default) always wins over this.
+  chunkSeconds: "auto",
   overlapSeconds: DEFAULTS.overlapSeconds,
   format: "verbose_json",
 };
@@ -70,7 +75,7 @@ export function parseJobOptions(
     model: parseModel(meta.get("model"), problem) ?? base.model,
     task: parseChoice(meta.get("task"), "task", ["transcribe", "translate"] as const, problem) ?? base.task,
     diarize: parseBoolean(meta.get("diarize"), "diarize", problem) ?? base.diarize,
-    chunkSeconds: parseNumber(meta.get("chunk-seconds"), "chunk-seconds", OPTION_LIMITS.chunkSeconds, problem) ?? base.chunkSeconds,
+    chunkSeconds: parseChunkSeconds(meta.get("chunk-seconds"), problem) ?? base.chunkSeconds,
     overlapSeconds:
       parseNumber(meta.get("overlap-seconds"), "overlap-seconds", OPTION_LIMITS.overlapSeconds, problem) ?? base.overlapSeconds,
     format: parseChoice(meta.get("format"), "format", OUTPUT_FORMATS, problem) ?? base.format,
@@ -88,7 +93,8 @@ export function parseJobOptions(
     problem(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
   }
   // The overlap is context around a segment's own stretch (half on each side), so it only has to be shorter than the chunk.
-  if (options.overlapSeconds >= options.chunkSeconds) {
+  // An automatic length is checked by the chunker once it is known (it is at least 60 s when the duration is).
+  if (options.chunkSeconds !== "auto" && options.overlapSeconds >= options.chunkSeconds) {
     problem(`overlap-seconds (${options.overlapSeconds}) must be less than chunk-seconds (${options.chunkSeconds})`);
   }
   return problems.length > 0 ? { ok: false, reason: problems.join("; ") } : { ok: true, options };
@@ -115,7 +121,9 @@ export function optionsToMetadata(options: JobOptions): Record<string, string> {
 /**
  * One string per distinct set of options, the same whatever order the fields
  * were set in, for hashing into job ids: the same upload with the same options
- * is the same job, with other options another one.
+ * is the same job, with other options another one. An automatic segment length
+ * is `"chunkSeconds":"auto"` here, whatever length it comes to, so asking for
+ * "auto" and asking for the length it would pick are two jobs.
  */
 export function canonicalOptions(options: JobOptions): string {
   const entries = Object.entries(options)
@@ -153,6 +161,12 @@ function parseLanguage(raw: string | undefined, problem: Report): string | undef
       `: use a two-letter code such as 'en', 'es', 'de', or 'auto'`,
   );
   return undefined;
+}
+
+/** A length in seconds, or "auto" (also what the metadata of optionsToMetadata says for an automatic length). */
+function parseChunkSeconds(raw: string | undefined, problem: Report): number | "auto" | undefined {
+  if (raw?.toLowerCase() === "auto") return "auto";
+  return parseNumber(raw, "chunk-seconds", OPTION_LIMITS.chunkSeconds, (text) => problem(`${text}, or 'auto'`));
 }
 
 function parseModel(raw: string | undefined, problem: Report): string | undefined {

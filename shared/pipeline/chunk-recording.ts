@@ -2,22 +2,25 @@ import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { CutPlanner } from "../domain/plan-cuts.js";
 import { canonicalOptions, parseJobOptions, type JobOptions } from "../domain/options.js";
+import { segmentSeconds } from "../domain/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys, presignGet } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";
 import { decodeToPcm, EnvelopeMeter } from "../audio/decode-pcm.js";
-import { encodeFlacPcm } from "../audio/flac-encoder.js";
+import { EnvelopeWindow, pcmEnvelope } from "../audio/envelope.js";
+import { sharedFlacPool, type FlacEncoderPool } from "../audio/flac-pool.js";
 import { PcmWindow } from "../audio/pcm-window.js";
 import { probeMedia } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { PermanentError, isPermanent, reasonOf } from "../errors.js";
 import { isTextOnlyModel } from "../provider/models.js";
-import { MEDIA_SUFFIXES } from "../wiring.js";
+import { MEDIA_SUFFIXES, wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { failJob } from "./finish-job.js";
 import { makeJobId } from "./job-id.js";
 import type { SegmentMessage } from "./messages.js";
 import { sendStitch } from "./request-stitch.js";
+import { readyToStitch } from "./job-progress.js";
 
 export type ChunkOutcome =
   | { kind: "started"; jobId: string; segments: number; duration: number }
@@ -52,7 +55,10 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
     size: head.ContentLength,
   };
   const metadata = head.Metadata ?? {};
-  const parsed = parseJobOptions(metadata, ctx.config.defaults, ctx.config.provider.model);
+  const { chunkSeconds, overlapSeconds, segmentCap } = ctx.config.defaults;
+  // With a cap configured, a job that does not set chunk-seconds gets "auto": a length from its duration.
+  const defaults = { overlapSeconds, chunkSeconds: segmentCap === undefined ? chunkSeconds : ("auto" as const) };
+  const parsed = parseJobOptions(metadata, defaults, ctx.config.provider.model);
   const canonical = parsed.ok ? canonicalOptions(parsed.options) : JSON.stringify(Object.entries(metadata).sort());
   const jobId = makeJobId(source, canonical);
 
@@ -72,7 +78,7 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
     await ctx.checkpoint("chunker:before-mark-chunked");
     const marked = await ctx.jobs.markChunked(jobId, { segmentCount: segments, duration }, ctx.now());
     // Segments may all have finished while we were still cutting: then nobody else will ask for the stitch.
-    if (marked && marked.status === "RUNNING" && (marked.doneSegments?.size ?? 0) >= segments) {
+    if (marked && readyToStitch(marked)) {
       await sendStitch(ctx, jobId);
     }
     ctx.log.info("job chunked", { jobId, segments, duration });
@@ -110,40 +116,68 @@ async function cutAndQueue(
   options: JobOptions,
 ): Promise<{ segments: number; duration: number }> {
   const url = await presignGet(ctx.clients.s3, source.bucket, source.key);
-  await probeMedia(ctx.ffmpeg.ffprobe, url);
-
-  const overlapSeconds = isTextOnlyModel(options.model) ? 0 : options.overlapSeconds;
-  const planner = new CutPlanner({
-    frameSeconds: EnvelopeMeter.FRAME_SECONDS,
-    chunkSeconds: options.chunkSeconds,
-    overlapSeconds,
-  });
+  // Encoder workers start while the source is opened (a warm container has them already).
+  const pool = sharedFlacPool();
+  void pool.warm();
+  // ffprobe and the decoder read the source at the same time: the planner needs the duration only once audio
+  // arrives, and a decoder waiting on a full pipe costs nothing.
+  const probing = probeMedia(ctx.ffmpeg.ffprobe, url);
+  probing.catch(() => undefined); // awaited below, in the try that also stops the decoder
+  const decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
   const meter = new EnvelopeMeter();
   const window = new PcmWindow();
-  const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT);
-  const decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
+  // The frames measured for planning are also each segment's stored envelope: cut, not measured again.
+  const envelopes = new EnvelopeWindow();
+  const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT, pool);
+  const overlapSeconds = isTextOnlyModel(options.model) ? 0 : options.overlapSeconds;
 
   const emit = async (ready: CutSegment[]) => {
     for (const segment of ready) {
-      const pcm = window.slice(Math.round(segment.start * SAMPLE_RATE), Math.round(segment.end * SAMPLE_RATE));
-      await sender.add(segment, pcm);
+      const from = Math.round(segment.start * SAMPLE_RATE);
+      const to = Math.min(Math.round(segment.end * SAMPLE_RATE), window.endSample);
+      const pcm = window.slice(from, to, (bytes) => pool.pcmBuffer(bytes));
+      await sender.add(segment, pcm, envelopes.slice(from, to) ?? pcmEnvelope(pcm));
     }
     const last = ready[ready.length - 1];
-    // Audio before the next segment's start is never needed again (the slices above are copies).
-    if (last) window.dropBefore(Math.floor(Math.max(0, last.end - overlapSeconds - 1) * SAMPLE_RATE));
+    if (last) {
+      // Audio before the next segment's start is never needed again (the slices above are copies).
+      const keep = Math.floor(Math.max(0, last.end - overlapSeconds - 1) * SAMPLE_RATE);
+      window.dropBefore(keep);
+      envelopes.dropBefore(keep);
+    }
   };
 
   try {
+    // What the file holds decides before any audio does: a probe failure is the clearer reason.
+    const probe = await probing;
+    const chunkSeconds = segmentSeconds(options.chunkSeconds, {
+      durationSeconds: probe.duration,
+      cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
+      fallbackSeconds: ctx.config.defaults.chunkSeconds,
+    });
+    if (overlapSeconds >= chunkSeconds) {
+      throw new PermanentError(
+        "invalid_options",
+        `overlap-seconds (${overlapSeconds}) must be less than the segment length (${chunkSeconds} s)`,
+      );
+    }
+    ctx.log.info("segment length", { jobId, chunkSeconds, auto: options.chunkSeconds === "auto", duration: probe.duration });
+    const planner = new CutPlanner({ frameSeconds: EnvelopeMeter.FRAME_SECONDS, chunkSeconds, overlapSeconds });
+
     for await (const bytes of decoder.pcm) {
-      const samples = window.append(bytes as Buffer);
-      const ready = planner.push(meter.push(samples));
+      const frames = meter.push(window.append(bytes as Buffer));
+      envelopes.append(frames);
+      const ready = planner.push(frames);
       if (ready.length) await emit(ready);
     }
     await decoder.done;
     const totalSamples = window.endSample;
     if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
     // The last partial frame may itself decide a segment: emit what push returns, then the rest.
-    await emit([...planner.push(meter.flush()), ...planner.finish()]);
+    const lastFrame = meter.flush();
+    envelopes.append(lastFrame);
+    envelopes.end(totalSamples);
+    await emit([...planner.push(lastFrame), ...planner.finish()]);
     const segments = await sender.finish();
     return { segments, duration: totalSamples / SAMPLE_RATE };
   } catch (error) {
@@ -159,7 +193,7 @@ interface PendingSegment {
 }
 
 /**
- * Encodes segments (in process: see flac-encoder.ts) and stores them, at most
+ * Encodes segments (on worker threads: see flac-pool.ts) and stores them, at most
  * `limit` at a time, and queues their messages in index order, in batches, as
  * soon as every earlier segment is stored: the first segment reaches the queue
  * while later ones are still being cut. The first failure stops it and is
@@ -178,10 +212,14 @@ class SegmentSender {
     private readonly ctx: PipelineContext,
     private readonly jobId: string,
     private readonly limit: number,
+    private readonly pool: FlacEncoderPool,
   ) {}
 
-  /** Starts encoding and storing one segment; waits only while `limit` segments are already in flight. */
-  async add(segment: CutSegment, pcm: Buffer): Promise<void> {
+  /**
+   * Starts encoding and storing one segment; waits only while `limit` segments are already in flight.
+   * The PCM goes to an encoder worker: the caller must not touch it afterwards.
+   */
+  async add(segment: CutSegment, pcm: Buffer, envelope: Uint8Array): Promise<void> {
     while (this.pending.length >= this.limit && !this.failure) await this.change();
     this.throwIfFailed();
     const audioKey = keys.segmentAudio(this.jobId, segment.index);
@@ -190,7 +228,7 @@ class SegmentSender {
       stored: false,
     };
     this.pending.push(entry);
-    this.store(segment.index, audioKey, pcm).then(
+    this.store(segment.index, audioKey, pcm, envelope).then(
       () => {
         entry.stored = true;
         this.pump();
@@ -212,14 +250,14 @@ class SegmentSender {
     this.pending.length = 0;
   }
 
-  private async store(index: number, audioKey: string, pcm: Buffer): Promise<void> {
-    const flac = encodeFlacPcm(pcm);
+  private async store(index: number, audioKey: string, pcm: Buffer, envelope: Uint8Array): Promise<void> {
+    const flac = await this.pool.encode(pcm);
     const bucket = this.ctx.config.workBucket;
     await Promise.all([
       this.ctx.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: audioKey, Body: flac, ContentType: "audio/flac" })),
       // The transcriber snaps provider word starts to this envelope's onsets (refine-starts.ts).
       this.ctx.clients.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: keys.segmentEnvelope(this.jobId, index), Body: segmentEnvelope(pcm) }),
+        new PutObjectCommand({ Bucket: bucket, Key: keys.segmentEnvelope(this.jobId, index), Body: envelope }),
       ),
     ]);
   }
@@ -280,15 +318,4 @@ async function sendSegments(ctx: PipelineContext, messages: SegmentMessage[]): P
     );
     if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} segment message(s): ${out.Failed[0]?.Message}`);
   }
-}
-
-/** One signed byte of dBFS per 10 ms frame: 12 KB for a 2-minute segment. */
-function segmentEnvelope(pcm: Buffer): Uint8Array {
-  const aligned = pcm.byteOffset % 2 === 0 ? pcm : Buffer.from(pcm);
-  const samples = new Int16Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 2));
-  const meter = new EnvelopeMeter();
-  const frames = [...meter.push(samples), ...meter.flush()];
-  const bytes = new Int8Array(frames.length);
-  frames.forEach((db, i) => (bytes[i] = Math.max(-127, Math.min(0, Math.round(Number.isFinite(db) ? db : -127)))));
-  return new Uint8Array(bytes.buffer);
 }

@@ -4,10 +4,10 @@ import type { PipelineConfig } from "../config.js";
 import type { FfmpegPaths } from "../audio/ffmpeg.js";
 import { JobStore } from "../adapters/job-store.js";
 import { Notifier } from "../adapters/notifier.js";
-import { ProbeSlots } from "../adapters/probe-slots.js";
+import { ProviderSlots } from "../adapters/provider-slots.js";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ProviderClient } from "../provider/client.js";
 import { wiring } from "../wiring.js";
-import { PROBE_BUDGET } from "../provider/probe-budget.js";
 
 /** Powertools' structured logger; the CLI passes a silent one. Never log transcript text or keys. */
 export type Log = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -19,8 +19,6 @@ export interface PipelineContext {
   jobs: JobStore;
   notifier: Notifier;
   provider: ProviderClient;
-  /** Bounds speaker probes at the provider across all instances (the provider cap; see probe-slots.ts). */
-  probeSlots: ProbeSlots;
   ffmpeg: FfmpegPaths;
   log: Log;
   now: () => Date;
@@ -52,14 +50,17 @@ export function createContext(
         apiKey: config.provider.apiKey,
         timeoutMs: config.provider.timeoutMs,
         maxAttempts: config.provider.maxAttempts,
+        limiter: providerSlots(clients.dynamo, config),
       }),
-    probeSlots: new ProbeSlots(clients.dynamo, config.table, {
-      slots: config.probeSlots,
-      leaseSeconds: Math.ceil((PROBE_BUDGET.timeoutMs * PROBE_BUDGET.maxAttempts) / 1000) + 60,
-    }),
     ffmpeg,
     log,
     now: overrides.now ?? (() => new Date()),
     checkpoint: overrides.checkpoint ?? (() => undefined),
   };
+}
+
+/** The deployment-wide provider cap, held per request attempt (adapters/provider-slots.ts). */
+export function providerSlots(db: DynamoDBDocumentClient, config: PipelineConfig): ProviderSlots {
+  // A slot is held for one attempt: its lease outlives the request's timeout, so only a dead holder loses it.
+  return new ProviderSlots(db, config.table, { slots: config.providerMaxInFlight, leaseSeconds: Math.ceil(config.provider.timeoutMs / 1000) + 30 });
 }

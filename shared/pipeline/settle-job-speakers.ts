@@ -4,7 +4,8 @@ import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
 import type { AudioSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
-import { getBytes, getJson, keys, presignGet } from "../adapters/object-store.js";
+import { exists, getBytes, getBytesIfExists, getJson, keys, presignGet } from "../adapters/object-store.js";
+import { earlyVotes, type EarlyVotes } from "../domain/speakers/early-votes.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
 import { encodeFlacPcm } from "../audio/flac-encoder.js";
 import { BYTES_PER_SAMPLE, SAMPLE_RATE } from "../audio/ffmpeg.js";
@@ -59,6 +60,11 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
   }
 }
 
+async function getJsonIfExists<T>(s3: PipelineContext["clients"]["s3"], bucket: string, key: string): Promise<T | undefined> {
+  const bytes = await getBytesIfExists(s3, bucket, key);
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString("utf8")) as T) : undefined;
+}
+
 async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptions, from: number, to: number): Promise<void> {
   const { s3 } = ctx.clients;
   const bucket = ctx.config.workBucket;
@@ -67,34 +73,65 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
   const results = await Promise.all(indexes.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
 
   const audio = new ProbeAudio(ctx, jobId);
-  const ask: AskDiarizer = async (plan) => {
-    try {
-      const answer = await ctx.probeSlots.run(async () =>
-        ctx.provider.transcribe(
-          {
-            audio: encodeFlacPcm(await audio.assemble(plan)),
-            filename: "probe.flac",
-            audioSeconds: plan.duration,
-            model: options.model,
-            task: "transcribe",
-            language: options.language,
-            diarize: true,
-          },
-          PROBE_BUDGET,
-        ),
-      );
-      return { words: answer.words ?? [] };
-    } catch (error) {
-      return { failed: redactSignedUrls(reasonOf(error)) };
-    }
-  };
-  const { book: next, report, decisions } = await settleSpeakers(book, results, ask);
+  const prior: Record<string, Record<string, number>> = {};
+  const early = await Promise.all(
+    indexes.filter((i) => i >= from).map((i) => getJsonIfExists<EarlyVotes>(s3, bucket, keys.earlyVotes(jobId, i))),
+  );
+  for (const found of early) Object.assign(prior, found?.votes ?? {});
+  const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior });
   ctx.log.debug("speaker decisions", { jobId, decisions });
   await storeVoiceClips(ctx, jobId, next, audio);
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: keys.speakerBook(jobId, next.settled), Body: JSON.stringify(next), ContentType: "application/json" }),
   );
   logStep(ctx, jobId, from, to, report, next.notes.slice(book.notes.length));
+}
+
+/**
+ * The first ask for a segment's voices, as soon as its result is stored and
+ * before it counts as done (so every settling step that takes it finds the
+ * votes): probes against the voices of the latest speaker book, stored at a
+ * fixed key. Nothing to ask before the first book; a failed probe leaves no
+ * votes, and the step asks itself.
+ */
+export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, index: number): Promise<void> {
+  const { s3 } = ctx.clients;
+  const bucket = ctx.config.workBucket;
+  const job = await ctx.jobs.get(jobId);
+  const settled = job?.speakersSettled ?? 0;
+  if (!job || settled === 0 || index < settled || (await exists(s3, bucket, keys.earlyVotes(jobId, index)))) return;
+  const options = job.options as unknown as JobOptions;
+  const book = speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, settled)));
+  const neighbours = job.doneSegments?.has(index - 1) ? [index - 1, index] : [index];
+  const results = await Promise.all(neighbours.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
+  const found = await earlyVotes(book, results, index, probeAsker(ctx, options, new ProbeAudio(ctx, jobId)));
+  if (found.probes === 0) return;
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: keys.earlyVotes(jobId, index), Body: JSON.stringify(found), ContentType: "application/json" }),
+  );
+}
+
+/** A probe plan sent to the provider's diarizer: the answer's words, or why there are none. */
+function probeAsker(ctx: PipelineContext, options: JobOptions, audio: ProbeAudio): AskDiarizer {
+  return async (plan) => {
+    try {
+      const answer = await ctx.provider.transcribe(
+        {
+          audio: encodeFlacPcm(await audio.assemble(plan)),
+          filename: "probe.flac",
+          audioSeconds: plan.duration,
+          model: options.model,
+          task: "transcribe",
+          language: options.language,
+          diarize: true,
+        },
+        PROBE_BUDGET,
+      );
+      return { words: answer.words ?? [] };
+    } catch (error) {
+      return { failed: redactSignedUrls(reasonOf(error)) };
+    }
+  };
 }
 
 /** Counts, and the fallbacks' reasons (segment numbers and provider errors, never transcript text). */

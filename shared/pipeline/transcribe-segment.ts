@@ -8,7 +8,7 @@ import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
-import { settleJobSpeakers } from "./settle-job-speakers.js";
+import { gatherEarlyVotes, settleJobSpeakers } from "./settle-job-speakers.js";
 import { dropHallucinations } from "../domain/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
 
@@ -99,9 +99,12 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     });
   }
   await ctx.checkpoint("transcriber:after-store");
+  const diarized = settlesSpeakers(job.options as unknown as JobOptions);
+  // Probed now, while other segments are at the provider, so that settling after the last one seldom has to ask.
+  if (diarized) await gatherEarlyVotes(ctx, message.jobId, message.index);
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
-  if (updated && settlesSpeakers(job.options as unknown as JobOptions)) {
+  if (updated && diarized) {
     // Settles this segment's speakers, and any others its result unblocks, while the rest are still at the provider.
     await settleJobSpeakers(ctx, message.jobId);
   } else if (updated && readyToStitch(updated)) {

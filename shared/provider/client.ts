@@ -1,6 +1,7 @@
 import { FormData, request, type Dispatcher } from "undici";
 import { PermanentError, RetryableError, PipelineError } from "../errors.js";
 import { parseProviderResponse, type ProviderTranscription } from "./parse-response.js";
+import type { RequestLimiter } from "../adapters/provider-slots.js";
 
 export interface TranscriptionRequest {
   audio: Uint8Array;
@@ -31,10 +32,10 @@ export interface ProviderClientOptions {
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; status?: number; waitMs: number; code: string }) => void;
   /**
-   * Most requests this client has at the provider at once (unset: no limit). Every caller in the process
-   * shares it, so requests made outside the transcriber (the stitcher's speaker probes) count too.
+   * Bounds the requests at the provider, across every process that shares it (the deployment's
+   * provider slots: adapters/provider-slots.ts). Held for one attempt, never for a backoff.
    */
-  maxInFlight?: number;
+  limiter?: RequestLimiter;
 }
 
 export interface CallBudget {
@@ -53,26 +54,13 @@ export class ProviderClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
-  private inFlight = 0;
-  private readonly waiting: Array<() => void> = [];
-
   constructor(private readonly options: ProviderClientOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
 
-  /** One request at the provider, within maxInFlight; the slot is held for the request only, never for a backoff. */
-  private async limited<T>(fn: () => Promise<T>): Promise<T> {
-    const max = this.options.maxInFlight;
-    if (!max) return fn();
-    while (this.inFlight >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight++;
-    try {
-      return await fn();
-    } finally {
-      this.inFlight--;
-      this.waiting.shift()?.();
-    }
+  private limited<T>(fn: () => Promise<T>): Promise<T> {
+    return this.options.limiter ? this.options.limiter.run(fn) : fn();
   }
 
   /** `budget` overrides the client's timeout and attempts for this call (speaker probes get a short one). */

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
 import { App, Stack, type CfnElement } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
@@ -19,11 +20,13 @@ import {
   type FunctionSpec,
   type QueueId,
 } from "../../shared/wiring.js";
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ProbeSlots } from "../../shared/adapters/probe-slots.js";
-import { EVENT_BUS_NAME, EXISTENCE_CHECKS, PROBE_SLOTS_PARTITION, SpeechToTextStack, VISIBILITY_FACTOR } from "../../infra/stack.js";
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PROVIDER_SLOTS_KEY, ProviderSlots } from "../../shared/adapters/provider-slots.js";
+import { EVENT_BUS_NAME, EXISTENCE_CHECKS, SpeechToTextStack, VISIBILITY_FACTOR } from "../../infra/stack.js";
 import { recorded } from "../../infra/nag-suppressions.js";
 import { TABLE_ACTIONS } from "../../infra/constructs/pipeline-function.js";
+import { encodeFlacPcm } from "../../shared/audio/flac-encoder.js";
+import { FLAC_WORKER, type EncodeRequest, type WorkerMessage } from "../../shared/audio/flac-pool.js";
 import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../infra/settings.js";
 
 const FUNCTION_IDS = Object.keys(wiring.functions) as FunctionId[];
@@ -278,25 +281,24 @@ describe("functions", () => {
     else expect(env[ENV.apiKeySecretArn]).toBeUndefined();
   });
 
-  it.each(FUNCTION_IDS)("%s gets the wiring's speaker-probe slot count exactly when it calls the provider", (id) => {
+  it.each(FUNCTION_IDS)("%s gets the deployment's provider cap (slots for callers, segment planning for the chunker)", (id) => {
     const env = functionProps(id).Environment.Variables as Record<string, unknown>;
-    expect(env[ENV.probeSlots]).toBe(SPECS[id].access.providerSecret ? String(wiring.provider.probeSlots) : undefined);
+    expect(env[ENV.providerMaxInFlight]).toBe(String(DEFAULT_SETTINGS.providerMaxInFlight));
   });
 
-  it("gives the stitcher no provider key, no probe slots and no ffmpeg: speakers are settled before it runs", () => {
+  it("gives the stitcher no provider key and no ffmpeg: speakers are settled before it runs", () => {
     const props = functionProps("stitcher");
     const env = props.Environment.Variables as Record<string, unknown>;
     expect(env[ENV.apiKeySecretArn]).toBeUndefined();
-    expect(env[ENV.probeSlots]).toBeUndefined();
     expect(env[ENV.ffmpegPath]).toBeUndefined();
     expect(env[ENV.ffprobePath]).toBeUndefined();
     expect(props.Layers).toBeUndefined();
     expect(resourcesFor("stitcher", "secretsmanager:GetSecretValue")).toEqual([]);
-    expect(resourcesFor("stitcher", "dynamodb:DeleteItem")).toEqual([]);
     // The transcriber, which now settles speakers, has all three.
     const transcriber = functionProps("transcriber");
     expect(transcriber.Layers).toEqual([ref(stack.ffmpeg!.layer)]);
     expect(transcriber.Environment.Variables[ENV.apiKeySecretArn]).toEqual(ref(stack.providerSecret));
+    expect(transcriber.Environment.Variables[ENV.providerMaxInFlight]).toBe(String(DEFAULT_SETTINGS.providerMaxInFlight));
     expect(transcriber.MemorySize).toBe(1024);
   });
 
@@ -308,15 +310,13 @@ describe("functions", () => {
         EventSourceArn: arn(stack.queues[trigger.queue].queue),
         BatchSize: trigger.batchSize,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
-        ScalingConfig: {
-          MaximumConcurrency:
-            id === "transcriber" ? DEFAULT_SETTINGS.providerMaxInFlight - wiring.provider.probeSlots : trigger.maxConcurrency,
-        },
+        ScalingConfig: { MaximumConcurrency: id === "transcriber" ? DEFAULT_SETTINGS.providerMaxInFlight : trigger.maxConcurrency },
       });
     }
-    // By default the deployment's cap is the wiring's, split the way the wiring splits it.
+    // By default the deployment's cap is the wiring's (32), and the transcriber runs as many invocations as there are slots.
     expect(DEFAULT_SETTINGS.providerMaxInFlight).toBe(wiring.provider.maxInFlight);
-    expect(wiring.functions.transcriber.trigger.maxConcurrency + wiring.provider.probeSlots).toBe(wiring.provider.maxInFlight);
+    expect(DEFAULT_SETTINGS.providerMaxInFlight).toBe(32);
+    expect(wiring.functions.transcriber.trigger.maxConcurrency).toBe(wiring.provider.maxInFlight);
   });
 
   it("wires both dead-letter queues and the chunker's failures to the dead-letter function", () => {
@@ -358,6 +358,34 @@ describe("functions", () => {
       // The installers stay external: at most a require() of the package name, never its code.
       expect(code).not.toContain("johnvansickle");
     }
+  });
+
+  it("bundles the chunker's FLAC encoder worker beside its handler, as a worker that runs on its own", async () => {
+    // Prepare: each function's bundle is the asset directory its Code points at.
+    const bundleDir = (id: FunctionId) =>
+      join(assemblyDir, `asset.${String(functionProps(id).Code.S3Key).replace(/\.zip$/, "")}`);
+    const chunker = bundleDir("chunker");
+    const pcm = Buffer.alloc(2 * 9000);
+    for (let i = 0; i < 9000; i++) pcm.writeInt16LE(Math.round(9000 * Math.sin(i / 7) + ((i * 37) % 23)), 2 * i);
+
+    // Act: start the bundled worker as the pool does in Lambda, and encode with it.
+    const worker = new Worker(join(chunker, FLAC_WORKER.bundle));
+    const flac = await new Promise<Buffer>((resolve, reject) => {
+      worker.on("error", reject);
+      worker.on("message", (message: WorkerMessage) => {
+        if (message.kind === "ready") {
+          const request: EncodeRequest = { id: 1, pcm: pcm.buffer as ArrayBuffer, byteOffset: pcm.byteOffset, byteLength: pcm.byteLength };
+          worker.postMessage(request);
+        } else if (message.kind === "encoded") resolve(Buffer.from(message.flac, message.byteOffset, message.byteLength));
+        else reject(new Error(message.error));
+      });
+    });
+    await worker.terminate();
+
+    // Assess
+    expect(readFileSync(join(chunker, "index.mjs"), "utf8")).toContain(FLAC_WORKER.bundle);
+    expect(flac.equals(encodeFlacPcm(pcm))).toBe(true);
+    for (const id of FUNCTION_IDS.filter((f) => f !== "chunker")) expect(existsSync(join(bundleDir(id), FLAC_WORKER.bundle))).toBe(false);
   });
 });
 
@@ -524,10 +552,7 @@ describe("IAM: each function gets only what its wiring uses", () => {
       actions.add("sns:Publish");
       actions.add("events:PutEvents");
     }
-    if (access.providerSecret) {
-      actions.add("secretsmanager:GetSecretValue");
-      actions.add("dynamodb:DeleteItem"); // releasing a speaker-probe slot
-    }
+    if (access.providerSecret) actions.add("secretsmanager:GetSecretValue");
     actions.add("kms:Decrypt");
     if (access.write.length || access.send.length || access.publish || access.table === "readWrite") {
       actions.add("kms:Encrypt");
@@ -598,32 +623,37 @@ describe("IAM: each function gets only what its wiring uses", () => {
     );
   });
 
-  it.each(FUNCTION_IDS)("%s: deletes table items only in the probe-slot partition, and only if it calls the provider", (id) => {
-    const deletes = roleStatements(id).filter((s) => actionsOf(s).includes("dynamodb:DeleteItem"));
-    expect(deletes).toHaveLength(SPECS[id].access.providerSecret ? 1 : 0);
-    for (const s of deletes) {
-      expect(actionsOf(s)).toEqual(["dynamodb:DeleteItem"]);
-      expect(s.Resource).toEqual(arn(stack.table));
-      expect(s.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [PROBE_SLOTS_PARTITION] } });
-    }
+  it.each(FUNCTION_IDS)("%s: never deletes table items: provider slots are taken and freed with UpdateItem", (id) => {
+    expect(resourcesFor(id, "dynamodb:DeleteItem")).toEqual([]);
   });
 
-  it("grants the partition ProbeSlots actually takes and releases its slots in", async () => {
-    // Prepare: a table client that grants every conditional write.
+  it("needs no more than readWrite table access for the provider slots, and touches only their item", async () => {
+    // Prepare: a table client that records commands; the first take fails as if the slots item were missing.
     const sent: unknown[] = [];
-    const db = { send: async (command: unknown) => (sent.push(command), {}) } as unknown as DynamoDBDocumentClient;
-    const slots = new ProbeSlots(db, "t", { slots: 2, leaseSeconds: 60 });
+    let updates = 0;
+    const db = {
+      send: async (command: unknown) => {
+        sent.push(command);
+        if (command instanceof UpdateCommand && updates++ === 0) {
+          throw Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
+        }
+        return {};
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const slots = new ProviderSlots(db, "t", { slots: 2, leaseSeconds: 60 });
     // Act
-    await slots.run(async () => "probe");
-    // Assess
-    const keys = sent.map((c) => {
-      const input = (c as PutCommand | DeleteCommand).input as { Item?: { pk: string }; Key?: { pk: string } };
-      return { kind: c instanceof DeleteCommand ? "delete" : c instanceof PutCommand ? "put" : "other", pk: (input.Item ?? input.Key)?.pk };
-    });
-    expect(keys).toEqual([
-      { kind: "put", pk: PROBE_SLOTS_PARTITION },
-      { kind: "delete", pk: PROBE_SLOTS_PARTITION },
-    ]);
+    await slots.run(async () => "request");
+    // Assess: take (fails), read, create, take, free; every one on the slots item, with an action the transcriber has.
+    const kinds = sent.map((c) =>
+      c instanceof GetCommand ? "dynamodb:GetItem" : c instanceof PutCommand ? "dynamodb:PutItem" : c instanceof UpdateCommand ? "dynamodb:UpdateItem" : "other",
+    );
+    expect(kinds).toEqual(["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:UpdateItem"]);
+    for (const kind of kinds) expect(TABLE_ACTIONS.readWrite as readonly string[]).toContain(kind);
+    for (const c of sent) {
+      const input = (c as GetCommand | PutCommand | UpdateCommand).input as { TableName: string; Key?: object; Item?: object };
+      expect(input.TableName).toBe("t");
+      expect(input.Key ?? { pk: (input.Item as { pk: unknown }).pk, sk: (input.Item as { sk: unknown }).sk }).toEqual(PROVIDER_SLOTS_KEY);
+    }
   });
 
   it.each(FUNCTION_IDS)("%s: uses the app key only through the services it calls", (id) => {
@@ -688,19 +718,21 @@ describe("cdk-nag AwsSolutions", () => {
 });
 
 describe("settings", () => {
-  it("caps in-flight provider requests with providerMaxInFlight: probe slots, the rest to the transcriber", () => {
+  it("caps in-flight provider requests with providerMaxInFlight: the transcriber's concurrency and its slots", () => {
     // Prepare
     const quick = quickStack({ settings: { providerMaxInFlight: 12 } });
     // Act
     const t = Template.fromStack(quick);
-    // Assess: 12 - 4 probe slots = 8 concurrent segment requests.
-    expect(wiring.provider.probeSlots).toBe(4);
+    // Assess: 12 invocations, one segment request each, and 12 slots shared with the probes.
     t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: { "Fn::GetAtt": [quick.getLogicalId(quick.queues.segments.queue.node.defaultChild as CfnElement), "Arn"] },
-      ScalingConfig: { MaximumConcurrency: 8 },
+      ScalingConfig: { MaximumConcurrency: 12 },
     });
-    const transcriber = t.toJSON().Resources[quick.getLogicalId(quick.functions.transcriber.fn.node.defaultChild as CfnElement)];
-    expect(transcriber.Properties.Environment.Variables[ENV.probeSlots]).toBe("4");
+    const resources = t.toJSON().Resources;
+    const transcriber = resources[quick.getLogicalId(quick.functions.transcriber.fn.node.defaultChild as CfnElement)];
+    expect(transcriber.Properties.Environment.Variables[ENV.providerMaxInFlight]).toBe("12");
+    const chunker = resources[quick.getLogicalId(quick.functions.chunker.fn.node.defaultChild as CfnElement)];
+    expect(chunker.Properties.Environment.Variables[ENV.providerMaxInFlight]).toBe("12");
     // The stitcher's own cap is the wiring's, untouched by the provider cap.
     t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: { "Fn::GetAtt": [quick.getLogicalId(quick.queues.stitch.queue.node.defaultChild as CfnElement), "Arn"] },
@@ -708,15 +740,14 @@ describe("settings", () => {
     });
   });
 
-  it("fails the synth when providerMaxInFlight leaves the transcriber less than SQS's minimum of 2", () => {
-    const slots = wiring.provider.probeSlots;
-    expect(() => quickStack({ settings: { providerMaxInFlight: slots + 1 } })).toThrow(/providerMaxInFlight must be an integer in \[6, 1004\]/);
-    expect(() => quickStack({ settings: { providerMaxInFlight: 1005 } })).toThrow(/providerMaxInFlight/);
-    expect(() => resolveSettings({ providerMaxInFlight: 12.5 })).toThrow(/providerMaxInFlight/);
-    // The bounds themselves are fine: SQS maximum concurrency 2 and 1000.
-    const smallest = Template.fromStack(quickStack({ settings: { providerMaxInFlight: slots + 2 } }));
+  it("fails the synth when providerMaxInFlight is outside SQS's maximum concurrency range of 2..1000", () => {
+    expect(() => quickStack({ settings: { providerMaxInFlight: 1 } })).toThrow(/providerMaxInFlight must be an integer in \[2, 1000\], got 1/);
+    expect(() => quickStack({ settings: { providerMaxInFlight: 1001 } })).toThrow(/providerMaxInFlight must be an integer in \[2, 1000\]/);
+    expect(() => quickStack({ settings: { providerMaxInFlight: 12.5 } })).toThrow(/providerMaxInFlight must be an integer/);
+    // The bounds themselves are fine.
+    const smallest = Template.fromStack(quickStack({ settings: { providerMaxInFlight: 2 } }));
     smallest.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 2 } });
-    expect(resolveSettings({ providerMaxInFlight: 1000 + slots }).providerMaxInFlight).toBe(1004);
+    expect(resolveSettings({ providerMaxInFlight: 1000 }).providerMaxInFlight).toBe(1000);
   });
 
   it("uses an existing secret by name without creating one, and grants only that secret", () => {
@@ -774,7 +805,9 @@ describe("settings", () => {
 
   it("fails on the old stt:transcriberMaxConcurrency instead of ignoring it", () => {
     const context: Record<string, unknown> = { "stt:transcriberMaxConcurrency": "8" };
-    expect(() => settingsFromContext((k) => context[k])).toThrow(/transcriberMaxConcurrency is no longer read: set stt:providerMaxInFlight/);
+    expect(() => settingsFromContext((k) => context[k])).toThrow(
+      /transcriberMaxConcurrency is no longer read: set stt:providerMaxInFlight, the cap on all provider requests .* also the transcriber's SQS maximum concurrency/,
+    );
   });
 
   it("keeps cdk.json's context defaults equal to the code's defaults", () => {

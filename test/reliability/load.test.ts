@@ -8,9 +8,8 @@ import { wavBytes } from "../audio/write-audio.js";
 import { Rig, sumLoss, wordLoss } from "./support.js";
 
 const GROUP = "Load";
-/** The provider cap, split as a deployment splits it: segment requests (transcriber concurrency) and speaker probes (slots). */
-const CAP = 6;
-const PROBE_SLOTS = 2;
+/** The provider cap: segment requests and speaker probes together hold at most this many slots. */
+const CAP = 4;
 const FILES = 50;
 
 let rig: Rig;
@@ -20,8 +19,8 @@ beforeAll(async () => {
     // No overlap: every segment after the first has voices to settle by probe, so probes really compete.
     chunkSeconds: 20,
     overlapSeconds: 0,
-    transcriberConcurrency: CAP - PROBE_SLOTS,
-    probeSlots: PROBE_SLOTS,
+    transcriberConcurrency: CAP,
+    providerMaxInFlight: CAP,
     visibilityTimeoutSeconds: 30,
   });
 });
@@ -67,7 +66,7 @@ describe("load", () => {
     for (const job of failed) expect(job.status).toBe("FAILED");
     const stats = rig.provider.stats();
     const runnerMax = rig.stack.runner.stats.maxInFlight;
-    expect(runnerMax.transcriber).toBeLessThanOrEqual(CAP - PROBE_SLOTS);
+    expect(runnerMax.transcriber).toBeLessThanOrEqual(CAP);
     expect(stats.maxInFlight, "in-flight provider requests (segments + speaker probes)").toBeLessThanOrEqual(CAP);
     // The probes did compete for the provider: more requests than segments.
     const segmentCount = jobs.reduce((n, j) => n + (j.segmentCount ?? 0), 0);
@@ -77,7 +76,7 @@ describe("load", () => {
     const segments = jobs.reduce((n, j) => n + (j.segmentCount ?? 0), 0);
     rig.record({
       group: GROUP,
-      case: `${FILES} WAV files (40-70 s, 2-4 voices, 20 s segments) at once, with 3 failing jobs among them; cap ${CAP} = ${CAP - PROBE_SLOTS} transcribers + ${PROBE_SLOTS} probe slots, 0.3 s per request`,
+      case: `${FILES} WAV files (40-70 s, 2-4 voices, 20 s segments) at once, with 3 failing jobs among them; cap ${CAP} provider slots shared by segments and probes, 0.3 s per request`,
       jobs: FILES + failing.length,
       expected: `all ${FILES} COMPLETED, every word once; in-flight provider requests <= ${CAP}; the 3 failing jobs FAILED`,
       outcome: `${FILES}/${FILES} COMPLETED (${segments} segments, ${stats.requests} provider requests); max in flight at the provider ${stats.maxInFlight}, transcriber invocations ${runnerMax.transcriber}; failing: ${failed.map((j) => j.errorCode).join(", ")}`,

@@ -7,6 +7,7 @@ import {
   type JobOptions,
 } from "../../shared/domain/options.js";
 import { ISO_639_1, normalizeLanguage } from "../../shared/domain/languages.js";
+import { makeJobId } from "../../shared/pipeline/job-id.js";
 
 function reasonOf(metadata: Record<string, string>): string {
   const parsed = parseJobOptions(metadata);
@@ -62,6 +63,24 @@ describe("parseJobOptions", () => {
     });
   });
 
+  it("leaves the segment length to the chunker unless the metadata or the defaults give one", () => {
+    // Act
+    const plain = parseJobOptions({});
+    const asked = parseJobOptions({ "chunk-seconds": "AUTO" }, { chunkSeconds: 90 });
+    const pinned = parseJobOptions({}, { chunkSeconds: 90 });
+    const explicit = parseJobOptions({ "chunk-seconds": "45" }, { chunkSeconds: "auto" });
+    // Assess
+    expect(plain.ok && plain.options.chunkSeconds).toBe("auto");
+    expect(asked.ok && asked.options.chunkSeconds).toBe("auto");
+    expect(pinned.ok && pinned.options.chunkSeconds).toBe(90);
+    expect(explicit.ok && explicit.options.chunkSeconds).toBe(45);
+  });
+
+  it("checks the overlap against an explicit length only (an automatic one is never shorter than 60 s)", () => {
+    expect(parseJobOptions({ "overlap-seconds": "30" }).ok).toBe(true);
+    expect(reasonOf({ "chunk-seconds": "25", "overlap-seconds": "30" })).toMatch(/less than chunk-seconds \(25\)/);
+  });
+
   it("rejects an unknown language and suggests the code for a language name", () => {
     expect(reasonOf({ language: "xx" })).toMatch(/language 'xx' is not an ISO 639-1 code/);
     expect(reasonOf({ language: "english" })).toMatch(/did you mean 'en'/);
@@ -73,7 +92,8 @@ describe("parseJobOptions", () => {
     expect(reasonOf({ "min-speakers": "0" })).toMatch(/min-speakers '0' must be a whole number from 1 to 20/);
     expect(reasonOf({ "max-speakers": "2.5" })).toMatch(/max-speakers/);
     expect(reasonOf({ "min-speakers": "5", "max-speakers": "3" })).toMatch(/max-speakers \(3\) must be at least min-speakers \(5\)/);
-    expect(reasonOf({ "chunk-seconds": "10" })).toMatch(/chunk-seconds '10' must be a number from 20 to 1200/);
+    expect(reasonOf({ "chunk-seconds": "10" })).toMatch(/chunk-seconds '10' must be a number from 20 to 1200, or 'auto'/);
+    expect(reasonOf({ "chunk-seconds": "automatic" })).toMatch(/chunk-seconds 'automatic'/);
     expect(reasonOf({ "overlap-seconds": "31" })).toMatch(/overlap-seconds/);
     expect(reasonOf({ "chunk-seconds": "20", "overlap-seconds": "20" })).toMatch(/less than chunk-seconds/);
     expect(reasonOf({ task: "summarize" })).toMatch(/task 'summarize' must be one of transcribe, translate/);
@@ -124,6 +144,27 @@ describe("optionsToMetadata and canonicalOptions", () => {
     // Assess
     for (const value of Object.values(metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
     expect(parseJobOptions(metadata, { chunkSeconds: 60, diarize: false })).toEqual({ ok: true, options });
+  });
+
+  it("writes an automatic length as 'auto', which parses back to it", () => {
+    // Act
+    const metadata = optionsToMetadata({ ...options, chunkSeconds: "auto" });
+    // Assess
+    expect(metadata["chunk-seconds"]).toBe("auto");
+    expect(parseJobOptions(metadata, { chunkSeconds: 60 })).toEqual({ ok: true, options: { ...options, chunkSeconds: "auto" } });
+  });
+
+  it("tells an automatic length from every explicit one, so the same upload is another job", () => {
+    // Prepare
+    const source = { bucket: "in", key: "a.mp3", etag: "e" };
+    const auto = canonicalOptions({ ...options, chunkSeconds: "auto" });
+    // Assess
+    expect(auto).toContain('"chunkSeconds":"auto"');
+    for (const seconds of [60, 65, 120]) {
+      const explicit = canonicalOptions({ ...options, chunkSeconds: seconds });
+      expect(explicit).not.toBe(auto);
+      expect(makeJobId(source, explicit)).not.toBe(makeJobId(source, auto));
+    }
   });
 
   it("gives the same string whatever order the fields were set in, and a different one for other options", () => {

@@ -34,7 +34,7 @@ export interface ProbePlan {
 }
 
 /** Silence between pieces, so a diarizer hears clean turns. */
-export const PROBE_GAP_SECONDS = 0.5;
+export const PROBE_GAP_SECONDS = 0.4;
 /** Words whose start is this close outside a piece still belong to it: provider starts are loose. */
 const PIECE_SLACK_SECONDS = 0.15;
 

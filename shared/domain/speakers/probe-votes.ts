@@ -56,12 +56,14 @@ export function readProbeVotes(plan: ProbePlan, words: readonly Word[]): ProbeVo
   });
   const refOf = new Map([...refLabels].map(([ref, label]) => [label, ref]));
 
-  // A ref is a solid control when two or more of its pieces were heard and all carry its label; a label
-  // claimed on less is weaker evidence for the heads that carry it (the label may be an unheard ref's).
+  // A ref is a solid control when all its heard pieces carry its label and at most one of two or more
+  // went unheard; a label claimed on less is weaker evidence for the heads that carry it (it may be an
+  // unheard ref's).
+  const piecesOf = (ref: string) => plan.pieces.filter((p) => p.speaker === ref).length;
   const solid = (ref: string): number => {
     const row = counts[refs.indexOf(ref)];
     const own = clipLabels.indexOf(refLabels.get(ref) ?? "");
-    return own >= 0 && row[own] >= 2 && row.every((n, col) => n === 0 || col === own) ? 1 : 0;
+    return own >= 0 && row[own] >= Math.min(2, piecesOf(ref)) && row.every((n, col) => n === 0 || col === own) ? 1 : 0;
   };
   const confusedRefs = new Map<string, number>();
   const headVotes = new Map<string, Map<string, number>>();

@@ -17,6 +17,12 @@ export interface SettleOptions {
   refPieces?: number;
   /** Asks before a head that no answer settled goes to the fallback. */
   maxRounds?: number;
+  /**
+   * Votes already gathered for segment-local labels ("index/label" -> voice -> votes), by probes sent
+   * as each result was stored (early-votes.ts): they count as a first round, so a step that finds them
+   * decisive sends nothing.
+   */
+  prior?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface SettleReport {
@@ -47,9 +53,9 @@ interface Chain {
   seconds: number;
 }
 
-const DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 4 };
+export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 4 };
 /** A reference piece: long enough for a diarizer's embedding, short enough to keep the clip's latency small. */
-const SAMPLE = { minSeconds: 1.2, maxSeconds: 2.5 };
+export const SAMPLE = { minSeconds: 1, maxSeconds: 2 };
 /** Samples kept per new voice for later probes (its stored clip). */
 const VOICE_SAMPLES = 4;
 /** Below this, a voice takes reference audio from a unanimous probe verdict too, not only from overlap links. */
@@ -81,7 +87,7 @@ export async function settleSpeakers(
   ask: AskDiarizer,
   options: SettleOptions = {},
 ): Promise<{ book: SpeakerBook; report: SettleReport; decisions: SettleDecision[] }> {
-  const opts = { ...DEFAULTS, ...options };
+  const opts = { ...PROBE_DEFAULTS, ...options };
   const sorted = sortResults(results).filter((r) => r.index >= book.settled - 1);
   const fresh = sorted.filter((r) => r.index >= book.settled);
   const next: SpeakerBook = structuredClone(book);
@@ -105,6 +111,23 @@ export async function settleSpeakers(
   const votes = new Map<string, Map<string, number>>();
   const how = new Map<string, SettleDecision["how"]>();
   for (const chain of heads) if (chain.voice !== undefined) how.set(chain.id, "first");
+  // Votes gathered as the results were stored count first: where they are decisive, nothing is asked.
+  const known = new Set(next.voices.map((v) => v.id));
+  const early: Array<{ chain: Chain; voice: string; margin: number; unanimous: boolean }> = [];
+  for (const chain of heads.filter((c) => c.voice === undefined)) {
+    const tally = new Map<string, number>();
+    for (const { index, label } of chain.nodes) {
+      for (const [voice, n] of Object.entries(opts.prior?.[nodeKey(index, label)] ?? {})) {
+        if (known.has(voice)) tally.set(voice, (tally.get(voice) ?? 0) + n);
+      }
+    }
+    if (tally.size === 0) continue;
+    votes.set(chain.id, tally);
+    const verdict = decideKnown(tally);
+    if (verdict) early.push({ chain, ...verdict });
+  }
+  applyVerdicts(early, next, present, how, report);
+
   let pending = heads.filter((c) => c.voice === undefined && c.samples.length > 0);
   for (let round = 0; round < opts.maxRounds && pending.length > 0; round++) {
     const refs: ProbeSpeaker[] = next.voices.map((v) => ({ key: v.id, role: "ref", spans: rotate(v.spans, round, opts.refPieces) }));
@@ -157,15 +180,7 @@ export async function settleSpeakers(
         if (isNew) newGroups.set(unclaimed.key, [...(newGroups.get(unclaimed.key) ?? []), chain]);
       }
     }
-    candidates.sort((a, b) => b.margin - a.margin || (a.chain.id < b.chain.id ? -1 : 1));
-    for (const { chain, voice, unanimous } of candidates) {
-      if (present.conflicts(chain, voice)) continue;
-      attach(next, chain, voice, present);
-      how.set(chain.id, "probe");
-      // Sure enough to lend a voice with scarce reference audio some more.
-      if (unanimous) enrich(next, chain, MIN_REFERENCE_SPANS);
-      report.byProbe++;
-    }
+    applyVerdicts(candidates, next, present, how, report);
     // New voices from one probe only: the others are asked again with them among the refs.
     const admitted = newByProbe.find((groups) => groups.size > 0);
     for (const members of admitted?.values() ?? []) {
@@ -196,6 +211,25 @@ export async function settleSpeakers(
     votes: Object.fromEntries(votes.get(c.id) ?? []),
   }));
   return { book: next, report, decisions };
+}
+
+/** Verdicts strongest first, each only where its voice is not already talking in the chain's segments. */
+function applyVerdicts(
+  verdicts: Array<{ chain: Chain; voice: string; margin: number; unanimous: boolean }>,
+  book: SpeakerBook,
+  present: PresentVoices,
+  how: Map<string, SettleDecision["how"]>,
+  report: SettleReport,
+): void {
+  verdicts.sort((a, b) => b.margin - a.margin || (a.chain.id < b.chain.id ? -1 : 1));
+  for (const { chain, voice, unanimous } of verdicts) {
+    if (chain.voice !== undefined || present.conflicts(chain, voice)) continue;
+    attach(book, chain, voice, present);
+    how.set(chain.id, "probe");
+    // Sure enough to lend a voice with scarce reference audio some more.
+    if (unanimous) enrich(book, chain, MIN_REFERENCE_SPANS);
+    report.byProbe++;
+  }
 }
 
 /**
@@ -280,7 +314,7 @@ function addVoice(book: SpeakerBook, chain: Chain, present: PresentVoices, repor
   report.newVoices++;
 }
 
-function segmentSpan(sample: SpeakerSample): AudioSpan {
+export function segmentSpan(sample: SpeakerSample): AudioSpan {
   return { from: { segment: sample.index }, start: sample.start, end: sample.end };
 }
 
@@ -290,7 +324,7 @@ function segmentSpan(sample: SpeakerSample): AudioSpan {
  * that has its pieces played again (one stray verdict on one piece must not
  * decide what the voice is called in the whole clip).
  */
-function rotate<T>(items: readonly T[], round: number, count: number): T[] {
+export function rotate<T>(items: readonly T[], round: number, count: number): T[] {
   if (items.length === 0) return [];
   return Array.from({ length: count }, (_, i) => items[(round * count + i) % items.length]);
 }
