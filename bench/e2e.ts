@@ -33,10 +33,10 @@ export interface Latency {
 
 export interface EndToEndOptions {
   conversation: ConversationSpec;
-  /** One measured job per value, in this order, on one stack. */
-  chunkSeconds: number[];
+  /** One measured job per value, in this order, on one stack; "auto" leaves the length to the chunker. */
+  chunkSeconds: ChunkSetting[];
   overlapSeconds: number;
-  /** Transcriber concurrency = cap on in-flight provider requests. */
+  /** The provider cap (segments and probes together), and the transcriber's concurrency, as in the wiring. */
   concurrency: number;
   latency: Latency;
   /** Also time one whole-file request (takes as long as the latency model says: minutes for an hour). */
@@ -54,7 +54,9 @@ export interface StageBreakdown {
   chunking: number;
   /** Last segment queued -> last segment result counted. */
   transcriptionTail: number;
-  /** Last result -> stitcher holds the job (stitch message delivery). */
+  /** Last result counted -> speakers of the last segment settled (probes after the last result). */
+  speakersTail: number;
+  /** Speakers settled -> stitcher holds the job (stitch message delivery). */
   fanIn: number;
   /** Stitcher claim -> outputs written. */
   stitch: number;
@@ -66,8 +68,10 @@ export interface StageBreakdown {
   notify: number;
 }
 
+export type ChunkSetting = number | "auto";
+
 export interface EndToEndRun {
-  chunkSeconds: number;
+  chunkSeconds: ChunkSetting;
   status: string;
   segments: number;
   wordCount: number;
@@ -88,8 +92,11 @@ export interface EndToEndRun {
    * process (handlers, emulators, runner) and its ffmpeg children, the provider's process and its ffmpeg.
    */
   cpu: { pipeline: number; pipelineFfmpeg: number; provider: number; providerFfmpeg: number; available: number };
-  /** Speaker probe requests the stitcher sent (one after another), their audio, and the time spent waiting on them. */
-  probes: { count: number; audioSeconds: number; requestSeconds: number };
+  /**
+   * Speaker probes (sent by transcribers while segments are transcribed): requests, their audio, and how
+   * many of them, and how long, were still under way after the last segment result was stored.
+   */
+  probes: { count: number; audioSeconds: number; afterLastResult: number; tailSeconds: number };
   longestSegmentSeconds: number;
   /** The latency model's time for the longest segment. */
   slowestSegmentModelSeconds: number;
@@ -135,6 +142,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       provider: { baseUrl: provider.ready.url, apiKey: provider.ready.apiKey, model: DEFAULTS.model },
       overlapSeconds: options.overlapSeconds,
       transcriberConcurrency: options.concurrency,
+      providerMaxInFlight: options.concurrency,
       visibilityTimeoutSeconds: 120,
       checkpoint: (step) => void mark(step),
     });
@@ -223,13 +231,14 @@ interface JobRun {
   wordCount: number;
 }
 
-async function runJob(stack: LocalStack, input: InputFile, chunkSeconds: number, mark: (what: string) => void): Promise<JobRun> {
+async function runJob(stack: LocalStack, input: InputFile, chunkSeconds: ChunkSetting, mark: (what: string) => void): Promise<JobRun> {
   const session = sessionOn(stack);
   const events = await subscribeToJobEvents(session);
   try {
     const started = performance.now();
     mark("upload-start");
-    const { jobId } = await uploadRecording(session, input.path, { "chunk-seconds": String(chunkSeconds) });
+    const flags: Record<string, string> = chunkSeconds === "auto" ? {} : { "chunk-seconds": String(chunkSeconds) };
+    const { jobId } = await uploadRecording(session, input.path, flags);
     const { event, job } = await waitForJob(session, events, jobId, { timeoutMs: 1_800_000 });
     const notified = performance.now();
     mark("notified");
@@ -272,12 +281,13 @@ function instrument(stack: LocalStack, mark: (what: string, detail?: string, val
   );
   const provider = stack.ctx.provider;
   const transcribe = provider.transcribe.bind(provider);
-  provider.transcribe = async (request) => {
-    mark("request-start", undefined, request.audioSeconds);
+  provider.transcribe = async (request, budget) => {
+    const kind = request.filename === "probe.flac" ? "probe" : "segment";
+    mark("request-start", kind, request.audioSeconds);
     try {
-      return await transcribe(request);
+      return await transcribe(request, budget);
     } finally {
-      mark("request-end", undefined, request.audioSeconds);
+      mark("request-end", kind, request.audioSeconds);
     }
   };
 }
@@ -286,7 +296,7 @@ function summarise(
   job: JobRun,
   marks: Mark[],
   stats: ProviderStats,
-  context: { chunkSeconds: number; decodeSeconds: number; latency: Latency; modelWhole: number; expectedWords: number; input: InputFile },
+  context: { chunkSeconds: ChunkSetting; decodeSeconds: number; latency: Latency; modelWhole: number; expectedWords: number; input: InputFile },
 ): EndToEndRun {
   const at = (what: string, which: "first" | "last" = "first"): number => {
     const found = marks.filter((m) => m.what === what);
@@ -299,34 +309,32 @@ function summarise(
   const created = at("chunker:after-create");
   const lastQueued = at("chunker:before-mark-chunked");
   const lastCounted = at("transcriber:after-count", "last");
+  const lastResult = at("result-stored", "last");
+  const settled = Math.max(lastCounted, ...marks.filter((m) => m.what === "settler:after-book").map((m) => m.at));
   const claimed = at("stitcher:after-claim", "last");
   const outputs = at("stitcher:after-outputs", "last");
   const utterances = at("stitcher:after-utterances", "last");
   const completed = at("stitcher:after-complete", "last");
 
-  // Pair each request's start with its end, in order, to get per-request durations and concurrency.
+  // Pair each call's start with its end, in order: per-call durations (a slot's wait included).
   const durations: number[] = [];
   const open: number[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
   for (const m of marks) {
     if (m.what === "request-start") {
       open.push(m.at);
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
     } else if (m.what === "request-end") {
-      inFlight--;
       const start = open.shift();
       if (start !== undefined) durations.push(s(m.at - start));
     }
   }
-  // Requests made once the stitcher holds the job are its speaker probes.
-  const probeMarks = marks.filter((m) => m.at >= claimed && (m.what === "request-start" || m.what === "request-end"));
-  const probeStarts = probeMarks.filter((m) => m.what === "request-start");
-  const probeEnds = probeMarks.filter((m) => m.what === "request-end");
+  const probeStarts = marks.filter((m) => m.what === "request-start" && m.detail === "probe");
+  const probeEnds = marks.filter((m) => m.what === "request-end" && m.detail === "probe");
+  const lastProbeEnd = probeEnds.length ? probeEnds[probeEnds.length - 1].at : lastResult;
   const probes = {
     count: probeStarts.length,
     audioSeconds: probeStarts.reduce((sum, m) => sum + (m.value ?? 0), 0),
-    requestSeconds: s(probeEnds.reduce((sum, m) => sum + m.at, 0) - probeStarts.reduce((sum, m) => sum + m.at, 0)),
+    afterLastResult: probeEnds.filter((m) => m.at > lastResult).length,
+    tailSeconds: s(Math.max(0, lastProbeEnd - lastResult)),
   };
   const lengths = marks.filter((m) => m.what === "segment-queued").map((m) => m.value ?? 0);
   const longest = max(lengths);
@@ -347,7 +355,8 @@ function summarise(
       pickup: s(created - uploaded),
       chunking: s(lastQueued - created),
       transcriptionTail: s(lastCounted - lastQueued),
-      fanIn: s(claimed - lastCounted),
+      speakersTail: s(settled - lastCounted),
+      fanIn: s(claimed - settled),
       stitch: s(outputs - claimed),
       utterances: s(utterances - outputs),
       complete: s(completed - utterances),
@@ -357,7 +366,8 @@ function summarise(
     firstSegmentQueuedSeconds: s(at("segment-queued") - uploaded),
     requests: {
       count: durations.length,
-      maxInFlight: Math.max(maxInFlight, stats.maxInFlight),
+      // The provider's own count: calls counted here include the wait for a provider slot.
+      maxInFlight: stats.maxInFlight,
       medianSeconds: median(durations),
       maxSeconds: max(durations),
     },

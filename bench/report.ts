@@ -46,11 +46,11 @@ export function formatReport(r: BenchResults): string {
     out(`|---|${stageNames.map(() => "---").join("|")}|`);
     for (const run of e.runs) out(`| ${run.chunkSeconds} | ${stageNames.map((name) => f(run.stages[name as keyof typeof run.stages], 2)).join(" | ")} |`);
     out();
-    out("| chunk s | provider requests | median request s | slowest request s | longest segment s | its modelled latency s | stitcher's speaker probes: requests, audio s, s waiting |");
-    out("|---|---|---|---|---|---|---|");
+    out("| chunk s | provider requests | median request s | slowest request s | longest segment s | its modelled latency s | speaker probes: requests, audio s | probes ending after the last result: count, s |");
+    out("|---|---|---|---|---|---|---|---|");
     for (const run of e.runs) {
       out(
-        `| ${run.chunkSeconds} | ${run.requests.count} | ${f(run.requests.medianSeconds, 2)} | ${f(run.requests.maxSeconds, 2)} | ${f(run.longestSegmentSeconds)} | ${f(run.slowestSegmentModelSeconds, 2)} | ${run.probes.count}, ${f(run.probes.audioSeconds, 0)}, ${f(run.probes.requestSeconds)} |`,
+        `| ${run.chunkSeconds} | ${run.requests.count} | ${f(run.requests.medianSeconds, 2)} | ${f(run.requests.maxSeconds, 2)} | ${f(run.longestSegmentSeconds)} | ${f(run.slowestSegmentModelSeconds, 2)} | ${run.probes.count}, ${f(run.probes.audioSeconds, 0)} | ${run.probes.afterLastResult}, ${f(run.probes.tailSeconds, 2)} |`,
       );
     }
     out();

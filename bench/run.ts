@@ -43,7 +43,7 @@ export async function runBench(plan: BenchPlan, log: (line: string) => void = (l
     log("e2e: a 4-voice conversation through the local stack ...");
     results.e2e = await runEndToEnd({
       conversation: plan.quick ? TEN_MINUTES : HOUR,
-      chunkSeconds: [60, 120],
+      chunkSeconds: ["auto", 120],
       overlapSeconds: OVERLAP,
       concurrency: 32,
       latency: LATENCY,
