@@ -95,8 +95,10 @@ describe("settleSpeakers", () => {
     // Act
     const { book, report } = await settleSpeakers(emptyBook(), script.results, diarizer.ask);
 
-    // Assess: nothing left unsettled, no voice invented, and the reason is kept
+    // Assess: nothing left unsettled, no voice invented, the reason kept, and no round asked after a silent one
     expect(Object.keys(book.map)).toHaveLength(script.results.length);
+    expect(diarizer.asks()).toBe(report.probes);
+    expect(report.probes).toBeLessThanOrEqual(Math.ceil(report.heads / 4));
     expect(settledAccuracy(script, book.map).voices).toBeLessThanOrEqual(2);
     expect(report.fallbacks).toBeGreaterThan(0);
     expect(book.notes.some((n) => n.includes("503"))).toBe(true);

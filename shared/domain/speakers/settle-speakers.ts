@@ -181,6 +181,9 @@ export async function settleSpeakers(
       }
     }
     applyVerdicts(candidates, next, present, how, report);
+    // A diarizer that answered none of this round's probes is not asked again: the fallback decides now,
+    // so a provider that never answers costs one round, not four.
+    if (asked.every(({ plan, answer }) => !plan || "failed" in answer)) break;
     // New voices from one probe only: the others are asked again with them among the refs.
     const admitted = newByProbe.find((groups) => groups.size > 0);
     for (const members of admitted?.values() ?? []) {
