@@ -3,7 +3,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { buildConversation, type Recording } from "../test/audio/conversation.js";
 import { startHarness } from "../test/support/harness.js";
-import { runChunked, runWholeFile, type FidelityResult } from "../test/support/fidelity.js";
+import {
+  NOISY_DIARIZER, NO_REALISM, REALISM, SILENCE_HALLUCINATIONS, runChunked, runWholeFile, type FidelityResult,
+} from "../test/support/fidelity.js";
+import type { ProviderOptions } from "../test/provider/options.js";
 
 /**
  * `npm run bench:fidelity [-- --quick]`: the chunked pipeline against one
@@ -16,7 +19,18 @@ interface Case {
   recording: () => Recording;
   chunks: number[];
   overlaps: number[];
+  /** Provider behaviours to run the case under; default off and on (REALISM). */
+  realisms?: Realism[];
 }
+
+type Realism = "off" | "on" | "noisy diarizer" | "silence hallucinations";
+
+const REALISMS: Record<Realism, Partial<ProviderOptions>> = {
+  off: NO_REALISM,
+  on: { ...NO_REALISM, ...REALISM },
+  "noisy diarizer": { ...NO_REALISM, ...REALISM, ...NOISY_DIARIZER },
+  "silence hallucinations": { ...NO_REALISM, ...SILENCE_HALLUCINATIONS, hallucinateTrailing: 1 },
+};
 
 const quick = process.argv.includes("--quick");
 const FULL_CHUNKS = [20, 60, 120, 600];
@@ -48,6 +62,28 @@ const cases: Case[] = [
     overlaps: [0, 4],
   },
   {
+    name: "1-hour meeting, 4 voices, one away for 35 min",
+    recording: () =>
+      buildConversation({ seed: 36, voices: 4, durationSeconds: 3600, style: "meeting", absences: [{ speaker: 4, fromSeconds: 900, toSeconds: 3000 }] }),
+    chunks: [60, 120],
+    overlaps: [4],
+    realisms: ["noisy diarizer"],
+  },
+  {
+    name: "long pauses and a silent tail, 2 voices (5 min)",
+    recording: () =>
+      buildConversation({
+        seed: 37,
+        voices: 2,
+        durationSeconds: 300,
+        turns: Array.from({ length: 24 }, (_, i) => ({ speaker: (i % 2) + 1, words: 6 + (i % 5) })),
+        turnGapSeconds: [2.5, 9],
+      }),
+    chunks: [30, 120],
+    overlaps: [4],
+    realisms: ["silence hallucinations"],
+  },
+  {
     name: "1-hour conversation, 4 voices",
     recording: () => buildConversation({ seed: 35, voices: 4, durationSeconds: 3600, style: "meeting" }),
     chunks: [60, 120, 600],
@@ -65,17 +101,19 @@ async function main() {
     for (const c of quick ? cases.slice(0, 2) : cases) {
       const recording = c.recording();
       const truthSpeakers = new Set(recording.words.map((w) => w.speaker)).size;
-      for (const realism of [false, true]) {
-        const whole = await runWholeFile(harness, recording, realism);
+      for (const realism of quick ? ["off" as const, "on" as const] : (c.realisms ?? ["off", "on"])) {
+        harness.provider.configure(REALISMS[realism]);
+        const whole = await runWholeFile(harness, recording);
         const chunks = quick ? [20, 120] : c.chunks;
         const overlaps = quick ? [0, 4] : c.overlaps;
         for (const chunk of chunks) {
           for (const overlap of overlaps) {
             if (overlap >= chunk) continue;
-            const r: FidelityResult = await runChunked(harness, recording, { chunkSeconds: chunk, overlapSeconds: overlap, realism });
+            harness.provider.configure(REALISMS[realism]);
+            const r: FidelityResult = await runChunked(harness, recording, { chunkSeconds: chunk, overlapSeconds: overlap });
             const row = [
               c.name,
-              realism ? "on" : "off",
+              realism,
               `${chunk} s / ${overlap} s`,
               String(r.segments),
               `${fmt((r.wer - whole.wer) * 100)} pp`,
@@ -102,7 +140,10 @@ async function main() {
     "Each row is one job through the real pipeline on the local stack, against the ground-truth provider; the",
     "reference is the same file sent as one request to the same provider with the same realism. Realism \"on\" =",
     "word times jittered ±100 ms, word ends stretched over silence, half-heard edge words (p=0.5), hallucinated",
-    "\"you\"/\"Thank you.\" over trailing silence (p=0.5), 5 % of words heard slightly differently.",
+    "\"you\"/\"Thank you.\" over trailing silence (p=0.5), 5 % of words heard slightly differently. \"Noisy diarizer\" =",
+    "realism on, and in spliced probe clips 15 % of the pieces left unlabelled and 5 % put with another voice of the",
+    "clip. \"Silence hallucinations\" = a stock phrase in every pause of 2 s or more, a repetition loop over half the",
+    "silences of 5 s or more, \"Thank you.\" on every silent tail (the whole-file reference keeps them: its WER shows them).",
     "WER delta is chunked WER minus whole-file WER (percentage points); speaker accuracy is under the best",
     "one-to-one label mapping; speaker-count error is found minus true; billed is provider audio seconds / file seconds.",
     "Word-start error is after the transcriber snaps starts to the audio's onsets (the whole-file reference has the",
