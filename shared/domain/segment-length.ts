@@ -1,11 +1,13 @@
 /**
  * How long the segments of a job are when its options leave the length to
- * the pipeline (chunk-seconds "auto", the default): about two waves of
- * segments at the provider cap (the transcriber's concurrency), between 60 s
- * and 120 s. Quality is the same from 20 s to 600 s segments (BENCHMARKS.md),
- * so the length only trades the number of waves against per-segment overhead
- * (overlap audio, requests): a 1-hour file at a cap of 32 gets 60 s
- * segments, a 4-hour file 120 s ones.
+ * the pipeline (chunk-seconds "auto", the default): one wave of segments at
+ * the provider cap where that fits in 60-120 s segments, else 120 s. Quality
+ * is the same from 20 s to 600 s segments (BENCHMARKS.md), so the length
+ * trades waves against per-request cost: every wave pays the provider's base
+ * latency again, and every segment brings overlap audio and speaker probes.
+ * Measured on the 1-hour bench at a cap of 32: one wave of ~117 s segments
+ * finished in 18.8 s, two waves of 60 s in 27.0 s. A 1-hour file gets 117 s
+ * segments, anything from about 1 h 4 min on 120 s ones, short files 60 s.
  */
 export const AUTO_SEGMENT = {
   /** Shorter segments pay more overlap audio and more requests (4 s of overlap is 7 % at 60 s). */
@@ -13,7 +15,7 @@ export const AUTO_SEGMENT = {
   /** The fixed default before: longer requests are slower to retry and come back later. */
   maxSeconds: 120,
   /** Waves of segments the length aims at. */
-  waves: 2,
+  waves: 1,
 } as const;
 
 export interface AutoSegmentInput {
@@ -25,11 +27,15 @@ export interface AutoSegmentInput {
   fallbackSeconds: number;
 }
 
-/** clamp(duration / (waves * cap), 60, 120), in whole seconds (rounded up); the fallback without a duration. */
+/**
+ * clamp(duration / (waves * cap - 1), 60, 120), in whole seconds (rounded up); the fallback without a
+ * duration. One segment of slack: cuts land at quiet moments near the target, so lengths vary a little,
+ * and one segment over the cap would be a whole wave of its own.
+ */
 export function autoSegmentSeconds({ durationSeconds, cap, fallbackSeconds }: AutoSegmentInput): number {
   if (durationSeconds === undefined || !Number.isFinite(durationSeconds) || durationSeconds <= 0) return fallbackSeconds;
   const inFlight = Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : 1;
-  const even = Math.ceil(durationSeconds / (AUTO_SEGMENT.waves * inFlight));
+  const even = Math.ceil(durationSeconds / Math.max(1, AUTO_SEGMENT.waves * inFlight - 1));
   return Math.min(AUTO_SEGMENT.maxSeconds, Math.max(AUTO_SEGMENT.minSeconds, even));
 }
 

@@ -4,26 +4,25 @@ import { AUTO_SEGMENT, autoSegmentSeconds, segmentSeconds } from "../../shared/d
 const HOUR = 3600;
 
 describe("autoSegmentSeconds", () => {
-  it("aims at two waves of segments at the cap, within 60-120 s", () => {
-    expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(60);
-    expect(autoSegmentSeconds({ durationSeconds: 2 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(113);
-    expect(autoSegmentSeconds({ durationSeconds: 4 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(120);
-    expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 28, fallbackSeconds: 90 })).toBe(65);
+  it("aims at one wave of segments at the cap, within 60-120 s", () => {
+    expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(117);
+    expect(autoSegmentSeconds({ durationSeconds: 45 * 60, cap: 32, fallbackSeconds: 90 })).toBe(88);
+    expect(autoSegmentSeconds({ durationSeconds: 2 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(120);
     expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 8, fallbackSeconds: 90 })).toBe(120);
   });
 
   it("keeps short recordings at the minimum and long ones at the maximum", () => {
     expect(autoSegmentSeconds({ durationSeconds: 30, cap: 32, fallbackSeconds: 90 })).toBe(AUTO_SEGMENT.minSeconds);
-    expect(autoSegmentSeconds({ durationSeconds: 24 * HOUR, cap: 1000, fallbackSeconds: 90 })).toBe(AUTO_SEGMENT.minSeconds);
+    expect(autoSegmentSeconds({ durationSeconds: 12 * HOUR, cap: 1000, fallbackSeconds: 90 })).toBe(AUTO_SEGMENT.minSeconds);
     expect(autoSegmentSeconds({ durationSeconds: 24 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(AUTO_SEGMENT.maxSeconds);
   });
 
-  it("gives two waves of segments (2 x cap, or one fewer) where the clamp does not apply", () => {
+  it("plans one segment fewer than the cap where the clamp does not apply", () => {
     for (const cap of [16, 28, 32]) {
-      for (const duration of [2 * 60 * cap + 1, 3 * 60 * cap, 4 * 60 * cap - 1]) {
+      for (const duration of [60 * (cap - 1) + 1, 90 * (cap - 1), 120 * (cap - 1) - 1]) {
         const length = autoSegmentSeconds({ durationSeconds: duration, cap, fallbackSeconds: 90 });
-        expect(Math.ceil(duration / length)).toBeLessThanOrEqual(AUTO_SEGMENT.waves * cap);
-        expect(Math.ceil(duration / length)).toBeGreaterThanOrEqual(AUTO_SEGMENT.waves * cap - 1);
+        expect(Math.ceil(duration / length)).toBeLessThanOrEqual(AUTO_SEGMENT.waves * cap - 1);
+        expect(Math.ceil(duration / length)).toBeGreaterThanOrEqual(AUTO_SEGMENT.waves * cap - 2);
       }
     }
   });
@@ -35,7 +34,7 @@ describe("autoSegmentSeconds", () => {
   });
 
   it("treats a cap below one as one", () => {
-    expect(autoSegmentSeconds({ durationSeconds: 200, cap: 0, fallbackSeconds: 90 })).toBe(100);
+    expect(autoSegmentSeconds({ durationSeconds: 200, cap: 0, fallbackSeconds: 90 })).toBe(120);
   });
 });
 
@@ -46,7 +45,7 @@ describe("segmentSeconds", () => {
   });
 
   it("works out an automatic one", () => {
-    expect(segmentSeconds("auto", { durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(60);
+    expect(segmentSeconds("auto", { durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(117);
     expect(segmentSeconds("auto", { cap: 32, fallbackSeconds: 90 })).toBe(90);
   });
 });

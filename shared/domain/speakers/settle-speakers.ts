@@ -15,7 +15,7 @@ export interface SettleOptions {
   /** Pieces per head and per ref voice in one clip. */
   headPieces?: number;
   refPieces?: number;
-  /** Asks before a head that no answer settled goes to the fallback. */
+  /** Rounds of asks (the first one probe per head, later ones two) before a head goes to the fallback. */
   maxRounds?: number;
   /**
    * Votes already gathered for segment-local labels ("index/label" -> voice -> votes), by probes sent
@@ -53,7 +53,7 @@ interface Chain {
   seconds: number;
 }
 
-export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 4 };
+export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 3 };
 /** A reference piece: long enough for a diarizer's embedding, short enough to keep the clip's latency small. */
 export const SAMPLE = { minSeconds: 1, maxSeconds: 2 };
 /** Samples kept per new voice for later probes (its stored clip). */
@@ -130,14 +130,19 @@ export async function settleSpeakers(
 
   let pending = heads.filter((c) => c.voice === undefined && c.samples.length > 0);
   for (let round = 0; round < opts.maxRounds && pending.length > 0; round++) {
-    const refs: ProbeSpeaker[] = next.voices.map((v) => ({ key: v.id, role: "ref", spans: rotate(v.spans, round, opts.refPieces) }));
-    const groups: Chain[][] = [];
-    for (let i = 0; i < pending.length; i += opts.headsPerProbe) groups.push(pending.slice(i, i + opts.headsPerProbe));
+    // A head the first ask left unclear is asked twice at once, with other pieces: rounds are what a
+    // settling step waits for, one probe latency each, so fewer of them matter more than fewer requests.
+    const turns = round === 0 ? [0] : [2 * round - 1, 2 * round];
+    const groups: Array<{ group: Chain[]; turn: number }> = [];
+    for (const turn of turns) {
+      for (let i = 0; i < pending.length; i += opts.headsPerProbe) groups.push({ group: pending.slice(i, i + opts.headsPerProbe), turn });
+    }
     const asked = await Promise.all(
-      groups.map(async (group) => {
+      groups.map(async ({ group, turn }) => {
+        const refs: ProbeSpeaker[] = next.voices.map((v) => ({ key: v.id, role: "ref", spans: rotate(v.spans, turn, opts.refPieces) }));
         const plan = planProbe([
           ...refs,
-          ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), round, opts.headPieces) })),
+          ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), turn, opts.headPieces) })),
         ].filter((speaker) => speaker.spans.length > 0));
         if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
         report.probes++;
