@@ -315,7 +315,7 @@ export class SpeechToTextStack extends Stack {
           // dropped; keep it in a queue with an alarm instead.
           new lambda.EventInvokeConfig(this, `${capitalize(functionId)}AsyncInvoke`, {
             function: fn.fn,
-            retryAttempts: 2,
+            retryAttempts: trigger.asyncRetries,
             maxEventAge: Duration.hours(6),
             onFailure: { bind: () => ({ destination: this.chunkerFailures.queueArn }) },
           });

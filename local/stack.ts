@@ -117,13 +117,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const runner = new EventRunner(clients, log);
   const deadLetter = deadLetterHandler(ctx);
-  const timeoutMs = visibilityTimeoutSeconds * 1000;
   const fns = wiring.functions;
+  // An invocation may run as long as its function's Lambda timeout, and no longer than a message stays hidden.
+  const timeoutMs = (id: keyof typeof fns) => Math.min(fns[id].timeoutSeconds, visibilityTimeoutSeconds) * 1000;
   runner.addS3Source({
     bucket: resources.buckets.input,
     handler: chunkerHandler(ctx),
+    // Lambda runs one chunker per upload; here two at most, so that decodes share this machine's cores.
     maxConcurrency: 2,
-    retries: 2,
+    retries: fns.chunker.trigger.asyncRetries,
     // As Lambda's on-failure destination would: hand the event to the dead-letter handler.
     onGiveUp: async (event, error) => {
       const body = JSON.stringify({
@@ -141,16 +143,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     batchSize: fns.transcriber.trigger.batchSize,
     maxConcurrency: options.transcriberConcurrency ?? fns.transcriber.trigger.maxConcurrency,
     handler: transcriberHandler(ctx),
-    timeoutMs,
+    timeoutMs: timeoutMs("transcriber"),
   });
   runner.addSqsSource({
     name: "stitcher",
     queueUrl: resources.queues.stitch.url,
     queueArn: resources.queues.stitch.arn,
     batchSize: fns.stitcher.trigger.batchSize,
-    maxConcurrency: 2,
+    maxConcurrency: fns.stitcher.trigger.maxConcurrency,
     handler: stitcherHandler(ctx),
-    timeoutMs,
+    timeoutMs: timeoutMs("stitcher"),
   });
   for (const queue of fns.deadLetter.trigger.queues) {
     runner.addSqsSource({
@@ -160,7 +162,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       batchSize: fns.deadLetter.trigger.batchSize,
       maxConcurrency: 1,
       handler: deadLetter,
-      timeoutMs,
+      timeoutMs: timeoutMs("deadLetter"),
     });
   }
 

@@ -31,7 +31,7 @@ export type Trigger =
    * Events the function still fails on (after Lambda's retries) go to
    * `failureQueueName`, which the dead-letter function drains.
    */
-  | { kind: "s3"; bucket: BucketId; failureQueueName: string }
+  | { kind: "s3"; bucket: BucketId; failureQueueName: string; asyncRetries: number }
   | { kind: "sqs"; queue: QueueId; batchSize: number; maxConcurrency: number }
   | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number };
 
@@ -108,7 +108,7 @@ export const wiring = {
   functions: {
     chunker: {
       entry: "chunker",
-      trigger: { kind: "s3", bucket: "input", failureQueueName: "stt-chunker-failures" },
+      trigger: { kind: "s3", bucket: "input", failureQueueName: "stt-chunker-failures", asyncRetries: 2 },
       timeoutSeconds: 900,
       // For CPU, not memory: ffmpeg decodes on one core while the FLAC encoder worker (audio/flac-pool.ts)
       // runs on another; Lambda gives ~1.7 vCPU at 3008 MB (~1.2 at 2048, where the two would take turns).
