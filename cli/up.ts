@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DEFAULTS } from "../shared/wiring.js";
+import { wiring } from "../shared/wiring.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
 import { findRunningStack, removeStackFile, startEmbeddedStack, writeStackFile } from "./stack-session.js";
 import { startLocalRealtime } from "./stream.js";
@@ -32,7 +32,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
     resources,
   });
   const lines = [
-    `local stack running (provider ${provider.baseUrl}, model ${provider.model}, chunks ${DEFAULTS.chunkSeconds} s)`,
+    `local stack running (provider ${provider.baseUrl}, model ${provider.model}, segments sized for ${wiring.provider.maxInFlight} requests in flight)`,
     `  S3 / SQS / SNS (fauxqs): ${emulators.awsEndpoint}`,
     `  DynamoDB (dynalite):     ${emulators.dynamodbEndpoint}`,
     `  input bucket:  s3://${resources.buckets.input}`,
