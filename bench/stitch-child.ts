@@ -6,7 +6,7 @@
  * widest pause before the target, each segment hearing the words wholly
  * inside its audio, in local time, with its own speaker numbering.
  */
-import { linkSpeakers } from "../shared/domain/link-speakers.js";
+import { linkSpeakers } from "../shared/domain/speakers/link-speakers.js";
 import { stitchSegments } from "../shared/domain/stitch.js";
 import { renderTranscript } from "../shared/domain/formats/index.js";
 import { OUTPUT_FORMATS, type CutSegment, type SegmentResult, type TextSpan, type Word } from "../shared/domain/types.js";

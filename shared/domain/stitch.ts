@@ -1,18 +1,18 @@
 import type { SegmentResult, SpeakerMap, Transcript, TranscriptWord } from "./types.js";
 import { resolveOverlaps } from "./resolve-overlaps.js";
-import { linkSpeakers } from "./link-speakers.js";
+import { linkSpeakers } from "./speakers/link-speakers.js";
 import type { PlacedWord } from "./segment-words.js";
 import { tidyWordTimes } from "./word-times.js";
 import { groupUtterances } from "./utterances.js";
 import { majorityLanguage } from "./majority-language.js";
-import { compareSpeakerLabels, globalSpeakerLabel } from "./speaker-labels.js";
+import { compareSpeakerLabels, globalSpeakerLabel } from "./speakers/speaker-labels.js";
 
 export interface StitchOptions {
   /** Length of the whole recording, seconds. */
   duration: number;
   /** False: every speaker_id is null, whatever the provider returned. */
   diarize: boolean;
-  /** From linkSpeakers (+ applyResolutions); computed here without probing when absent. */
+  /** From the settled speaker book (limited to the job's speaker counts); overlap links alone when absent. */
   speakerMap?: SpeakerMap;
 }
 

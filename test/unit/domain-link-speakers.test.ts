@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../audio/seeded-random.js";
-import { applyResolutions, linkSpeakers, speakerSamples } from "../../shared/domain/link-speakers.js";
+import { linkSpeakers, speakerSamples } from "../../shared/domain/speakers/link-speakers.js";
 import { stitchSegments } from "../../shared/domain/stitch.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import { alignWords, speakerAccuracy, speakerCount, type TruthWord } from "../support/metrics.js";
@@ -130,30 +130,6 @@ describe("linkSpeakers", () => {
     const { unresolved } = linkSpeakers([left, right]);
     // Assess
     expect(unresolved).toEqual([{ index: 1, label: "SPEAKER_00" }]);
-  });
-});
-
-describe("applyResolutions", () => {
-  const map = {
-    0: { SPEAKER_00: "SPEAKER_00", SPEAKER_01: "SPEAKER_01" },
-    1: { SPEAKER_00: "SPEAKER_00", SPEAKER_01: "SPEAKER_02" },
-    2: { SPEAKER_00: "SPEAKER_02", SPEAKER_01: "SPEAKER_03" },
-  };
-
-  it("merges a resolved speaker, chain and all, into the global it turned out to be", () => {
-    // Act
-    const resolved = applyResolutions(map, [{ index: 1, label: "SPEAKER_01", global: "SPEAKER_01" }]);
-    // Assess: SPEAKER_02 is gone everywhere and SPEAKER_03 closes the gap
-    expect(resolved).toEqual({
-      0: { SPEAKER_00: "SPEAKER_00", SPEAKER_01: "SPEAKER_01" },
-      1: { SPEAKER_00: "SPEAKER_00", SPEAKER_01: "SPEAKER_01" },
-      2: { SPEAKER_00: "SPEAKER_01", SPEAKER_01: "SPEAKER_02" },
-    });
-    expect(map[1].SPEAKER_01).toBe("SPEAKER_02");
-  });
-
-  it("keeps a speaker resolved as new apart", () => {
-    expect(applyResolutions(map, [{ index: 1, label: "SPEAKER_01", global: null }])).toEqual(map);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { SegmentResult } from "../types.js";
 import { alignBoundaries, sortResults } from "../resolve-overlaps.js";
-import { boundaryLinks, localLabels } from "../link-speakers.js";
-import { speakerSamples } from "../speaker-samples.js";
+import { boundaryLinks, localLabels } from "./link-speakers.js";
+import { speakerSamples } from "./speaker-samples.js";
 import { planProbe, type ProbeSpeaker } from "./probe-plan.js";
 import { readProbeVotes, UNCLAIMED } from "./probe-votes.js";
 import { PROBE_DEFAULTS, rotate, SAMPLE, segmentSpan, type AskDiarizer } from "./settle-speakers.js";

@@ -1,4 +1,4 @@
-import { maxWeightAssignment } from "../assignment.js";
+import { maxWeightAssignment } from "./max-weight-matching.js";
 import type { Word } from "../types.js";
 import { pieceLabels, type ProbePlan } from "./probe-plan.js";
 

@@ -1,7 +1,7 @@
-import type { SegmentResult, SpeakerMap } from "./types.js";
-import { placeWords } from "./segment-words.js";
-import { alignBoundaries, sortResults, type BoundaryAlignment } from "./resolve-overlaps.js";
-import { maxWeightAssignment } from "./assignment.js";
+import type { SegmentResult, SpeakerMap } from "../types.js";
+import { placeWords } from "../segment-words.js";
+import { alignBoundaries, sortResults, type BoundaryAlignment } from "../resolve-overlaps.js";
+import { maxWeightAssignment } from "./max-weight-matching.js";
 import { compareSpeakerLabels, globalSpeakerLabel } from "./speaker-labels.js";
 
 export { speakerSamples, type SpeakerSample, type SpeakerSamples, type SpeakerSampleOptions } from "./speaker-samples.js";
@@ -28,11 +28,6 @@ export interface LinkOptions {
   minSupport?: number;
   /** Share of either label's overlap words that must go to the pair. */
   minAgreement?: number;
-}
-
-export interface Resolution extends LocalSpeaker {
-  /** The global label this speaker turned out to be, or null for a new speaker. */
-  global: string | null;
 }
 
 /**
@@ -117,28 +112,6 @@ export function boundaryLinks(alignment: BoundaryAlignment, opts: LinkOptions = 
     if (together >= minSupport && agreement >= minAgreement) links.push({ left: counts.rows[row], right: counts.cols[col] });
   });
   return links;
-}
-
-/**
- * Applies what the probe found: each resolved speaker takes the given global
- * label (merging its provisional one into it); null keeps it as a new speaker.
- * Labels are then renumbered without gaps, keeping their order.
- */
-export function applyResolutions(map: SpeakerMap, resolutions: readonly Resolution[]): SpeakerMap {
-  const renamed: SpeakerMap = structuredClone(map);
-  for (const { index, label, global } of resolutions) {
-    const provisional = renamed[index]?.[label];
-    if (provisional === undefined || global === null) continue;
-    for (const labels of Object.values(renamed)) {
-      for (const local of Object.keys(labels)) if (labels[local] === provisional) labels[local] = global;
-    }
-  }
-  const used = [...new Set(Object.values(renamed).flatMap((labels) => Object.values(labels)))].sort(compareSpeakerLabels);
-  const compact = new Map(used.map((label, n) => [label, globalSpeakerLabel(n)]));
-  for (const labels of Object.values(renamed)) {
-    for (const local of Object.keys(labels)) labels[local] = compact.get(labels[local]) ?? labels[local];
-  }
-  return renamed;
 }
 
 export function localLabels(result: SegmentResult): string[] {
