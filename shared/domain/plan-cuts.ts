@@ -153,7 +153,7 @@ function frameGeometry(opts: CutOptions): FrameGeometry {
   if (!(overlapSeconds >= 0) || overlapSeconds >= chunkSeconds) {
     throw new RangeError("overlapSeconds must be in [0, chunkSeconds)");
   }
-  const searchSeconds = opts.searchSeconds ?? Math.min(0.25 * chunkSeconds, 15);
+  const searchSeconds = opts.searchSeconds ?? cutSearchSeconds(chunkSeconds);
   const minSegmentSeconds = opts.minSegmentSeconds ?? Math.min(0.25 * chunkSeconds, 10);
   const frames = (s: number) => Math.round(s / frameSeconds);
   const chunk = Math.max(1, frames(chunkSeconds));
@@ -168,3 +168,17 @@ function frameGeometry(opts: CutOptions): FrameGeometry {
     halfWindow: Math.max(1, Math.round(SMOOTHING_SECONDS / 2 / frameSeconds)),
   };
 }
+
+/** How far before its target a cut may land, looking for a quiet moment: a segment is up to this much shorter. */
+export function cutSearchSeconds(chunkSeconds: number): number {
+  return Math.min(SEARCH_SHARE * chunkSeconds, MAX_SEARCH_SECONDS);
+}
+
+/** The shortest chunk length whose segments are never shorter than `seconds`, wherever the cuts land. */
+export function chunkForSegmentsOfAtLeast(seconds: number): number {
+  const longSearch = MAX_SEARCH_SECONDS / SEARCH_SHARE;
+  return seconds / (1 - SEARCH_SHARE) <= longSearch ? seconds / (1 - SEARCH_SHARE) : seconds + MAX_SEARCH_SECONDS;
+}
+
+const SEARCH_SHARE = 0.25;
+const MAX_SEARCH_SECONDS = 15;

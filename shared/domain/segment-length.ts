@@ -1,3 +1,5 @@
+import { chunkForSegmentsOfAtLeast } from "./plan-cuts.js";
+
 /**
  * How long the segments of a job are when its options leave the length to
  * the pipeline (chunk-seconds "auto", the default): one wave of segments at
@@ -6,8 +8,8 @@
  * trades waves against per-request cost: every wave pays the provider's base
  * latency again, and every segment brings overlap audio and speaker probes.
  * Measured on the 1-hour bench at a cap of 32: one wave of ~117 s segments
- * finished in 18.8 s, two waves of 60 s in 27.0 s. A 1-hour file gets 117 s
- * segments, anything from about 1 h 4 min on 120 s ones, short files 60 s.
+ * finished in 18.8 s, two waves of 60 s in 27.0 s. A 45-minute file gets
+ * 103 s segments, an hour or more 120 s ones, short files 60 s.
  */
 export const AUTO_SEGMENT = {
   /** Shorter segments pay more overlap audio and more requests (4 s of overlap is 7 % at 60 s). */
@@ -28,15 +30,17 @@ export interface AutoSegmentInput {
 }
 
 /**
- * clamp(duration / (waves * cap - 1), 60, 120), in whole seconds (rounded up); the fallback without a
- * duration. One segment of slack: cuts land at quiet moments near the target, so lengths vary a little,
- * and one segment over the cap would be a whole wave of its own.
+ * clamp(duration / (waves * cap - 1) + the cut search, 60, 120), in whole seconds (rounded up); the
+ * fallback without a duration. Slack on both counts: a cut lands at the quietest moment up to the search
+ * window before its target, so segments come out shorter than asked (117 s asked gave 34 segments for an
+ * hour, 120 s gave 32), and one segment over the cap would be a whole wave of its own.
  */
 export function autoSegmentSeconds({ durationSeconds, cap, fallbackSeconds }: AutoSegmentInput): number {
   if (durationSeconds === undefined || !Number.isFinite(durationSeconds) || durationSeconds <= 0) return fallbackSeconds;
   const inFlight = Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : 1;
-  const even = Math.ceil(durationSeconds / Math.max(1, AUTO_SEGMENT.waves * inFlight - 1));
-  return Math.min(AUTO_SEGMENT.maxSeconds, Math.max(AUTO_SEGMENT.minSeconds, even));
+  const even = durationSeconds / Math.max(1, AUTO_SEGMENT.waves * inFlight - 1);
+  const asked = Math.ceil(chunkForSegmentsOfAtLeast(even));
+  return Math.min(AUTO_SEGMENT.maxSeconds, Math.max(AUTO_SEGMENT.minSeconds, asked));
 }
 
 /** The segment length of a job: its own when the options give one, else the automatic one. */

@@ -1,3 +1,4 @@
+import { cutSearchSeconds } from "../../shared/domain/plan-cuts.js";
 import { describe, expect, it } from "vitest";
 import { AUTO_SEGMENT, autoSegmentSeconds, segmentSeconds } from "../../shared/domain/segment-length.js";
 
@@ -5,8 +6,8 @@ const HOUR = 3600;
 
 describe("autoSegmentSeconds", () => {
   it("aims at one wave of segments at the cap, within 60-120 s", () => {
-    expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(117);
-    expect(autoSegmentSeconds({ durationSeconds: 45 * 60, cap: 32, fallbackSeconds: 90 })).toBe(88);
+    expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(120);
+    expect(autoSegmentSeconds({ durationSeconds: 45 * 60, cap: 32, fallbackSeconds: 90 })).toBe(103);
     expect(autoSegmentSeconds({ durationSeconds: 2 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(120);
     expect(autoSegmentSeconds({ durationSeconds: HOUR, cap: 8, fallbackSeconds: 90 })).toBe(120);
   });
@@ -17,12 +18,12 @@ describe("autoSegmentSeconds", () => {
     expect(autoSegmentSeconds({ durationSeconds: 24 * HOUR, cap: 32, fallbackSeconds: 90 })).toBe(AUTO_SEGMENT.maxSeconds);
   });
 
-  it("plans one segment fewer than the cap where the clamp does not apply", () => {
+  it("fits in one wave even when every cut lands as early as its search allows", () => {
     for (const cap of [16, 28, 32]) {
-      for (const duration of [60 * (cap - 1) + 1, 90 * (cap - 1), 120 * (cap - 1) - 1]) {
+      for (const duration of [50 * (cap - 1), 70 * (cap - 1), 100 * (cap - 1)]) {
         const length = autoSegmentSeconds({ durationSeconds: duration, cap, fallbackSeconds: 90 });
-        expect(Math.ceil(duration / length)).toBeLessThanOrEqual(AUTO_SEGMENT.waves * cap - 1);
-        expect(Math.ceil(duration / length)).toBeGreaterThanOrEqual(AUTO_SEGMENT.waves * cap - 2);
+        expect(length).toBeLessThan(AUTO_SEGMENT.maxSeconds);
+        expect(Math.ceil(duration / (length - cutSearchSeconds(length)))).toBeLessThanOrEqual(AUTO_SEGMENT.waves * cap);
       }
     }
   });
@@ -45,7 +46,7 @@ describe("segmentSeconds", () => {
   });
 
   it("works out an automatic one", () => {
-    expect(segmentSeconds("auto", { durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(117);
+    expect(segmentSeconds("auto", { durationSeconds: HOUR, cap: 32, fallbackSeconds: 90 })).toBe(120);
     expect(segmentSeconds("auto", { cap: 32, fallbackSeconds: 90 })).toBe(90);
   });
 });
