@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { DEFAULTS } from "../wiring.js";
+import { PermanentError } from "../errors.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./types.js";
 import { ISO_639_1, normalizeLanguage } from "./languages.js";
 import { decodeMetadataValue, encodeMetadataValue } from "./metadata-encoding.js";
@@ -28,6 +30,34 @@ export interface JobOptions {
 }
 
 export type ParsedOptions = { ok: true; options: JobOptions } | { ok: false; reason: string };
+
+/** Options as the job record stores them (parseJobOptions' output, written by the chunker). */
+const storedOptionsSchema = z.object({
+  language: z.string(),
+  prompt: z.string().optional(),
+  temperature: z.number().optional(),
+  model: z.string(),
+  task: z.enum(["transcribe", "translate"]),
+  diarize: z.boolean(),
+  minSpeakers: z.number().int().optional(),
+  maxSpeakers: z.number().int().optional(),
+  chunkSeconds: z.union([z.number(), z.literal("auto")]),
+  overlapSeconds: z.number(),
+  format: z.enum(OUTPUT_FORMATS as unknown as [OutputFormat, ...OutputFormat[]]),
+});
+
+/**
+ * A job record's options, read back from the table. Only a job whose options
+ * parsed gets past CHUNKING, so for every later step they are valid; a record
+ * that says otherwise was written by something else and cannot be processed.
+ */
+export function storedJobOptions(value: unknown): JobOptions {
+  const parsed = storedOptionsSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new PermanentError("bad_job_record", `the job record's options are not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  }
+  return parsed.data;
+}
 
 /** The metadata keys, as S3 returns them (lowercase, without x-amz-meta-). */
 export const OPTION_KEYS = [

@@ -1,5 +1,5 @@
 import type { JobRecord } from "../adapters/job-store.js";
-import type { JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options.js";
 
 /** Diarized transcription links speakers across segments; translation and --no-diarize have none to link. */
 export function settlesSpeakers(options: Pick<JobOptions, "diarize" | "task">): boolean {
@@ -16,5 +16,5 @@ export function settlesSpeakers(options: Pick<JobOptions, "diarize" | "task">): 
 export function readyToStitch(job: JobRecord): boolean {
   if (job.status !== "RUNNING" || job.segmentCount === undefined) return false;
   if ((job.doneSegments?.size ?? 0) < job.segmentCount) return false;
-  return !settlesSpeakers(job.options as unknown as JobOptions) || (job.speakersSettled ?? 0) >= job.segmentCount;
+  return !settlesSpeakers(storedJobOptions(job.options)) || (job.speakersSettled ?? 0) >= job.segmentCount;
 }

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import type { JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
@@ -46,7 +46,7 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
     if (lease === undefined) return;
     let after;
     try {
-      await settleStep(ctx, jobId, job.options as unknown as JobOptions, from, to);
+      await settleStep(ctx, jobId, storedJobOptions(job.options), from, to);
       await ctx.checkpoint("settler:after-book");
       after = await ctx.jobs.recordSpeakersSettled(jobId, from, to, lease);
     } catch (error) {
@@ -100,7 +100,7 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
   const job = await ctx.jobs.get(jobId);
   const settled = job?.speakersSettled ?? 0;
   if (!job || settled === 0 || index < settled || (await exists(s3, bucket, keys.earlyVotes(jobId, index)))) return;
-  const options = job.options as unknown as JobOptions;
+  const options = storedJobOptions(job.options);
   const book = speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, settled)));
   const neighbours = job.doneSegments?.has(index - 1) ? [index - 1, index] : [index];
   const results = await Promise.all(neighbours.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import type { JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import { stitchSegments } from "../domain/stitch.js";
 import { speakerBookSchema } from "../domain/speakers/speaker-book.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
@@ -52,7 +52,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   }
   await ctx.checkpoint("stitcher:after-claim");
 
-  const options = job.options as unknown as JobOptions;
+  const options = storedJobOptions(job.options);
   const results = await Promise.all(
     Array.from({ length: count }, (_, index) =>
       getJson<SegmentResult>(ctx.clients.s3, ctx.config.workBucket, keys.segmentResult(jobId, index)),

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import type { JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { exists, getBytes, getBytesIfExists, keys } from "../adapters/object-store.js";
 import { loudSeconds, refineWordStarts } from "../domain/refine-starts.js";
@@ -35,7 +35,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   const resultKey = keys.segmentResult(message.jobId, message.index);
   const stored = await exists(ctx.clients.s3, ctx.config.workBucket, resultKey);
   if (!stored) {
-    const options = job.options as unknown as JobOptions;
+    const options = storedJobOptions(job.options);
     const audio = await getBytes(ctx.clients.s3, ctx.config.workBucket, message.audioKey);
     const answer = await ctx.provider.transcribe({
       audio,
@@ -99,7 +99,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     });
   }
   await ctx.checkpoint("transcriber:after-store");
-  const diarized = settlesSpeakers(job.options as unknown as JobOptions);
+  const diarized = settlesSpeakers(storedJobOptions(job.options));
   // Probed now, while other segments are at the provider, so that settling after the last one seldom has to ask.
   if (diarized) await gatherEarlyVotes(ctx, message.jobId, message.index);
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.index, ctx.now());

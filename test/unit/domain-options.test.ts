@@ -4,8 +4,10 @@ import {
   DEFAULT_JOB_OPTIONS,
   optionsToMetadata,
   parseJobOptions,
+  storedJobOptions,
   type JobOptions,
 } from "../../shared/domain/options.js";
+import { PermanentError } from "../../shared/errors.js";
 import { ISO_639_1, normalizeLanguage } from "../../shared/domain/languages.js";
 import { makeJobId } from "../../shared/pipeline/job-id.js";
 
@@ -187,5 +189,24 @@ describe("languages", () => {
     expect(normalizeLanguage("Castilian")).toBe("es");
     expect(normalizeLanguage("Norwegian Bokmål")).toBe("nb");
     expect(normalizeLanguage("klingon")).toBeNull();
+  });
+});
+
+describe("storedJobOptions", () => {
+  it("reads back what parseJobOptions produced, typed", () => {
+    // Prepare
+    const parsed = parseJobOptions({ language: "en", "max-speakers": "2", "chunk-seconds": "90" }, { chunkSeconds: 120, overlapSeconds: 4 }, "openai/whisper-large-v3");
+    if (!parsed.ok) throw new Error(parsed.reason);
+
+    // Act
+    const stored = storedJobOptions(JSON.parse(JSON.stringify(parsed.options)));
+
+    // Assess
+    expect(stored).toEqual(parsed.options);
+  });
+
+  it("refuses a record whose options are not a job's, as a permanent error", () => {
+    expect(() => storedJobOptions({ metadata: { language: "elvish" } })).toThrow(PermanentError);
+    expect(() => storedJobOptions({ ...DEFAULT_JOB_OPTIONS, chunkSeconds: "soon" })).toThrow(/options are not valid/);
   });
 });
