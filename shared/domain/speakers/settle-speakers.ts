@@ -69,11 +69,12 @@ const MIN_REFERENCE_SPANS = 2;
  * voice (the refs) and of each unsettled one (the heads).
  *
  * Diarizers err: a piece may be left unlabelled or put with another voice of
- * the clip. So a head needs two pieces agreeing and outvoting the rest; a head
- * is declared a new voice only when every ref came out with a label of its
- * own and the head's label is none of them; anything less is asked again
- * (votes add up) and, after `maxRounds`, settled by the best evidence or by
- * exclusion, with a note. One verdict settles one chain, never more. New
+ * the clip. So a head needs two pieces agreeing and outweighing the rest two
+ * to one; a head is declared a new voice only when every ref came back clean
+ * with a label of its own and no ref piece carries the head's label; anything
+ * less is asked again (votes add up, including those gathered as each result
+ * was stored: `prior`) and, after `maxRounds`, settled by the best evidence or
+ * by exclusion, with a note. One verdict settles one chain, never more. New
  * voices from one probe are admitted per round, so two probes that both
  * found "someone new" cannot make one person two voices: the others are
  * asked again with the new voice among the refs.
