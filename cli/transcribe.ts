@@ -1,3 +1,4 @@
+import { parseJobOptions } from "../shared/domain/options.js";
 import { DEFAULTS } from "../shared/wiring.js";
 import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
 import type { OutputFormat, Transcript } from "../shared/domain/types.js";
@@ -63,7 +64,8 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
     let shown = "";
     const { event, job } = await waitForJob(session, events, jobId, {
       onProgress: (j) => {
-        const line = j.segmentCount === undefined ? `chunking...` : `segments ${j.doneSegments?.size ?? 0}/${j.segmentCount}`;
+        const speakers = j.speakersSettled === undefined ? "" : `, speakers settled ${j.speakersSettled}/${j.segmentCount}`;
+        const line = j.segmentCount === undefined ? `chunking...` : `segments ${j.doneSegments?.size ?? 0}/${j.segmentCount}${speakers}`;
         if (line === shown) return;
         shown = line;
         run.err.write(run.err.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
@@ -84,7 +86,18 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
   }
 }
 
+/** The same check the chunker makes, before anything is uploaded: a bad option fails in a moment, not after chunking. */
+export function optionProblem(flags: TranscribeFlags, model: string): string | undefined {
+  const parsed = parseJobOptions(flagsToMetadata(flags), {}, model);
+  return parsed.ok ? undefined : parsed.reason;
+}
+
 export async function runTranscribe(file: string, format: OutputFormat, flags: TranscribeFlags): Promise<number> {
+  const problem = optionProblem(flags, providerFromEnv()?.model ?? DEFAULTS.model);
+  if (problem) {
+    process.stderr.write(`stt transcribe: ${problem}\n`);
+    return 2;
+  }
   // A stack started by `stt up` brings its own provider settings.
   const provider = providerFromEnv() ?? ((await findRunningStack()) ? { baseUrl: "", apiKey: "", model: DEFAULTS.model } : null);
   if (!provider) {
