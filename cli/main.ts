@@ -24,7 +24,7 @@ transcribe options:
   --language <code>      ISO-639-1 code or auto     --prompt <text>
   --temperature <0..1>   --model <name>             --translate
   --no-diarize           --min-speakers <n>         --max-speakers <n>
-  --chunk-seconds <s>    --overlap-seconds <s>
+  --chunk-seconds <s|auto>  --overlap-seconds <s>
 
 stream options:
   --speed <n>            --url <ws://...>           --key <gateway key>
