@@ -40,6 +40,12 @@ export async function getJson<T>(s3: S3Client, bucket: string, key: string): Pro
   return JSON.parse(Buffer.from(bytes).toString("utf8")) as T;
 }
 
+/** The object's JSON, or undefined when it does not exist. */
+export async function getJsonIfExists<T>(s3: S3Client, bucket: string, key: string): Promise<T | undefined> {
+  const bytes = await getBytesIfExists(s3, bucket, key);
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString("utf8")) as T) : undefined;
+}
+
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: "application/json" }),

@@ -4,7 +4,7 @@ import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
 import type { AudioSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
-import { exists, getBytes, getBytesIfExists, getJson, keys, presignGet } from "../adapters/object-store.js";
+import { exists, getBytes, getJson, getJsonIfExists, keys, presignGet, putJson } from "../adapters/object-store.js";
 import { earlyVotes, type EarlyVotes } from "../domain/speakers/early-votes.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
 import { encodeFlacPcm } from "../audio/flac-encoder.js";
@@ -60,11 +60,6 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
   }
 }
 
-async function getJsonIfExists<T>(s3: PipelineContext["clients"]["s3"], bucket: string, key: string): Promise<T | undefined> {
-  const bytes = await getBytesIfExists(s3, bucket, key);
-  return bytes ? (JSON.parse(Buffer.from(bytes).toString("utf8")) as T) : undefined;
-}
-
 async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptions, from: number, to: number): Promise<void> {
   const { s3 } = ctx.clients;
   const bucket = ctx.config.workBucket;
@@ -81,9 +76,7 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
   const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior });
   ctx.log.debug("speaker decisions", { jobId, decisions });
   await storeVoiceClips(ctx, jobId, next, audio);
-  await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: keys.speakerBook(jobId, next.settled), Body: JSON.stringify(next), ContentType: "application/json" }),
-  );
+  await putJson(s3, bucket, keys.speakerBook(jobId, next.settled), next);
   logStep(ctx, jobId, from, to, report, next.notes.slice(book.notes.length));
 }
 
@@ -97,6 +90,7 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
 export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, index: number): Promise<void> {
   const { s3 } = ctx.clients;
   const bucket = ctx.config.workBucket;
+  // Read again, not taken from the caller: the book may have moved on while this segment was at the provider.
   const job = await ctx.jobs.get(jobId);
   const settled = job?.speakersSettled ?? 0;
   if (!job || settled === 0 || index < settled || (await exists(s3, bucket, keys.earlyVotes(jobId, index)))) return;
@@ -106,9 +100,7 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
   const results = await Promise.all(neighbours.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
   const found = await earlyVotes(book, results, index, probeAsker(ctx, options, new ProbeAudio(ctx, jobId)));
   if (found.probes === 0) return;
-  await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: keys.earlyVotes(jobId, index), Body: JSON.stringify(found), ContentType: "application/json" }),
-  );
+  await putJson(s3, bucket, keys.earlyVotes(jobId, index), found);
 }
 
 /** A probe plan sent to the provider's diarizer: the answer's words, or why there are none. */
