@@ -7,7 +7,7 @@ import { chunkForSegmentsOfAtLeast } from "./plan-cuts.js";
  * is the same from 20 s to 600 s segments (BENCHMARKS.md), so the length
  * trades waves against per-request cost: every wave pays the provider's base
  * latency again, and every segment brings overlap audio and speaker probes.
- * Measured on the 1-hour bench at a cap of 32 (1-2 s probe pieces then): one wave of ~117 s segments
+ * Measured on the 1-hour bench at a cap of 32: one wave of ~117 s segments
  * finished in 18.8 s, two waves of 60 s in 27.0 s. A 45-minute file gets
  * 103 s segments, an hour or more 120 s ones, short files 60 s.
  */
