@@ -54,11 +54,8 @@ interface Chain {
 }
 
 export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 3 };
-/**
- * A reference piece: long enough for a diarizer's speaker embedding (real ones degrade below about 1.5 s of
- * speech; the ground-truth provider does not, so this is not tuned on it), short enough to keep clips small.
- */
-export const SAMPLE = { minSeconds: 1.5, maxSeconds: 2.5 };
+/** A reference piece: long enough for a diarizer's embedding, short enough to keep the clip's latency small. */
+export const SAMPLE = { minSeconds: 1, maxSeconds: 2 };
 /** Samples kept per new voice for later probes (its stored clip). */
 const VOICE_SAMPLES = 4;
 /** Below this, a voice takes reference audio from a unanimous probe verdict too, not only from overlap links. */
