@@ -6,7 +6,7 @@ import { segmentSeconds } from "../domain/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys, presignGet } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";
-import { decodeToPcm, EnvelopeMeter } from "../audio/decode-pcm.js";
+import { decodeToPcm, EnvelopeMeter, type DecodeHandle } from "../audio/decode-pcm.js";
 import { EnvelopeWindow, pcmEnvelope } from "../audio/envelope.js";
 import { sharedFlacPool, type FlacEncoderPool } from "../audio/flac-pool.js";
 import { PcmWindow } from "../audio/pcm-window.js";
@@ -119,11 +119,9 @@ async function cutAndQueue(
   // Encoder workers start while the source is opened (a warm container has them already).
   const pool = sharedFlacPool();
   void pool.warm();
-  // ffprobe and the decoder read the source at the same time: the planner needs the duration only once audio
-  // arrives, and a decoder waiting on a full pipe costs nothing.
-  const probing = probeMedia(ctx.ffmpeg.ffprobe, url);
-  probing.catch(() => undefined); // awaited below, in the try that also stops the decoder
-  const decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
+  // The decoder starts once ffprobe is done: started together, a short file's decode came back empty now and
+  // then on the local stack (two reads of one object at once), and the probe takes tens of milliseconds.
+  let decoder: DecodeHandle | undefined;
   const meter = new EnvelopeMeter();
   const window = new PcmWindow();
   // The frames measured for planning are also each segment's stored envelope: cut, not measured again.
@@ -149,7 +147,8 @@ async function cutAndQueue(
 
   try {
     // What the file holds decides before any audio does: a probe failure is the clearer reason.
-    const probe = await probing;
+    const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
+    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
       cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
@@ -181,7 +180,7 @@ async function cutAndQueue(
     const segments = await sender.finish();
     return { segments, duration: totalSamples / SAMPLE_RATE };
   } catch (error) {
-    decoder.kill();
+    decoder?.kill();
     sender.abandon();
     throw error;
   }
