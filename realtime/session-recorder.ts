@@ -18,6 +18,7 @@ import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
 import { SAMPLE_RATE } from "./protocol.js";
+import type { LiveUsage } from "./upstream/types.js";
 
 export type CloseReason = "client_closed" | "disconnected" | "idle_timeout" | "session_limit" | "server_shutdown" | "upstream_failed";
 export type SessionStatus = "STREAMING" | "SUBMITTED" | "EMPTY" | "FAILED";
@@ -40,6 +41,8 @@ export interface SessionEnd {
   /** Latest settings: the batch job is asked for the language and prompt the client ended with. */
   language?: string;
   prompt?: string;
+  /** The live side's provider cost (all upstreams of the session together). */
+  live?: LiveUsage;
 }
 
 export interface SessionOutcome {

@@ -20,7 +20,7 @@ import {
 } from "./protocol.js";
 import type { CloseReason, SessionOutcome, SessionRecorder, SessionRecording } from "./session-recorder.js";
 import { DEFAULT_VAD } from "./vad.js";
-import type { ItemIds, LiveSettings, Upstream, UpstreamListener } from "./upstream/types.js";
+import type { ItemIds, LiveSettings, LiveUsage, Upstream, UpstreamListener } from "./upstream/types.js";
 
 export interface SessionLimits {
   /** Decoded bytes of one append; larger chunks get an error (and the session goes on). */
@@ -63,6 +63,8 @@ export class RealtimeSession {
   private itemCount = 0;
   private lastItemId: string | null = null;
   private ending: Promise<SessionOutcome> | undefined;
+  /** Usage of upstreams this session has left behind (a relay lost mid-session). */
+  private earlierUsage: LiveUsage = { audioSecondsBilled: 0, requests: 0, partialRequests: 0 };
   private limitReached = false;
 
   private constructor(private readonly deps: SessionDeps) {
@@ -160,6 +162,7 @@ export class RealtimeSession {
       utteranceCount: this.utterances,
       language: this.settings.language,
       prompt: this.settings.prompt,
+      live: this.usage(),
     });
     this.deps.log.info("realtime session ended", {
       sessionId: this.deps.id,
@@ -170,6 +173,16 @@ export class RealtimeSession {
       jobId: outcome.jobId,
     });
     return outcome;
+  }
+
+  /** The provider cost of this session's live text, over every upstream it has had. */
+  usage(): LiveUsage {
+    const now = this.upstream.usage();
+    return {
+      audioSecondsBilled: round3(this.earlierUsage.audioSecondsBilled + now.audioSecondsBilled),
+      requests: this.earlierUsage.requests + now.requests,
+      partialRequests: this.earlierUsage.partialRequests + now.partialRequests,
+    };
   }
 
   /** Waits (bounded) for the transcripts of what was already heard: for a client that asked to finish. */
@@ -266,8 +279,9 @@ export class RealtimeSession {
       const startSample = this.recording.samples;
       void this.deps.fallbackUpstream(this.settings, this.listener, this.ids, startSample).then(
         (upstream) => {
-          if (this.ending) upstream.close();
-          else this.upstream = upstream;
+          if (this.ending) return upstream.close();
+          this.earlierUsage = this.usage();
+          this.upstream = upstream;
         },
         (error: unknown) => this.deps.log.error("no fallback upstream", { sessionId: this.deps.id, error: reasonOf(error) }),
       );
@@ -282,3 +296,5 @@ export function unsupportedFormat(format: string, param: string): ProtocolProble
     param,
   };
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

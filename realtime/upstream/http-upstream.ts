@@ -10,7 +10,7 @@ import { PipelineError, reasonOf } from "../../shared/errors.js";
 import { SAMPLE_RATE, type ProtocolProblem } from "../protocol.js";
 import { EnergyVad, type VoiceDetector } from "../vad.js";
 import { wavBytes } from "../../shared/audio/wav.js";
-import type { ItemIds, LiveSettings, Upstream, UpstreamListener } from "./types.js";
+import type { ItemIds, LiveSettings, LiveUsage, Upstream, UpstreamListener } from "./types.js";
 
 export interface HttpUpstreamOptions {
   provider: ProviderClient;
@@ -51,6 +51,7 @@ export class HttpUpstream implements Upstream {
   private running = 0;
   private waiting: Array<() => void> = [];
   private closed = false;
+  private readonly spent: LiveUsage = { audioSecondsBilled: 0, requests: 0, partialRequests: 0 };
 
   constructor(
     private settings: LiveSettings,
@@ -79,6 +80,10 @@ export class HttpUpstream implements Upstream {
     const detector = this.options.detector?.() ?? new EnergyVad();
     if (this.settings.vad) detector.update(this.settings.vad);
     return detector;
+  }
+
+  usage(): LiveUsage {
+    return { ...this.spent };
   }
 
   append(samples: Int16Array): void {
@@ -189,6 +194,7 @@ export class HttpUpstream implements Upstream {
     item.lastDeltaAt = now;
     item.lastDeltaSample = end;
     const pcm = this.window.slice(item.start - this.offset, end - this.offset);
+    this.spent.partialRequests++;
     void this.transcribe(pcm, item.start).then((outcome) => {
       item.deltaInFlight = false;
       // A partial that arrives after its utterance ended is stale: the completed text replaces it.
@@ -202,6 +208,8 @@ export class HttpUpstream implements Upstream {
     startSample: number,
   ): Promise<{ transcript: string; words?: Array<{ word: string; start: number; end: number }>; language?: string } | { error: string; code: string }> {
     const seconds = pcm.length / 2 / SAMPLE_RATE;
+    this.spent.audioSecondsBilled += seconds;
+    this.spent.requests++;
     try {
       const result = await this.options.provider.transcribe({
         audio: wavBytes(pcm),

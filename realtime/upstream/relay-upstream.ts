@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { z } from "zod";
 import { AUDIO_FORMAT, SAMPLE_RATE, type ProtocolProblem } from "../protocol.js";
 import { EnergyVad } from "../vad.js";
-import type { ItemIds, LiveSettings, Upstream, UpstreamListener } from "./types.js";
+import type { ItemIds, LiveSettings, LiveUsage, Upstream, UpstreamListener } from "./types.js";
 
 export interface RelayConnectOptions {
   /** ws(s)://host/v1/realtime (query added here). */
@@ -136,6 +136,11 @@ export class RelayUpstream implements Upstream {
     });
     socket.on("error", () => undefined);
     if (settings.vad) this.vad.update(settings.vad);
+  }
+
+  /** A realtime endpoint bills the audio streamed to it, once: no partial requests of its own. */
+  usage(): LiveUsage {
+    return { audioSecondsBilled: this.samples / SAMPLE_RATE, requests: 0, partialRequests: 0 };
   }
 
   append(samples: Int16Array, base64?: string): void {

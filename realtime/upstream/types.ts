@@ -27,8 +27,20 @@ export interface UpstreamListener {
   lost(reason: string): void;
 }
 
+/** What the live side of a session cost at the provider, for the session item and the gateway's metrics. */
+export interface LiveUsage {
+  /** Seconds of audio sent to the provider for live text (each request's audio; a relay's streamed audio). */
+  audioSecondsBilled: number;
+  /** Provider requests made for live text (HTTP upstream; 0 for a relay). */
+  requests: number;
+  /** Of those, requests made while their utterance was still open (for deltas). */
+  partialRequests: number;
+}
+
 export interface Upstream {
   readonly kind: "realtime" | "http";
+  /** The provider cost of this upstream's live text so far. */
+  usage(): LiveUsage;
   /** Samples in order, with the base64 the client sent when there is one (a relay forwards it as is). */
   append(samples: Int16Array, base64?: string): void;
   /** Ends the utterance in progress now; a problem when there is nothing to commit. */
