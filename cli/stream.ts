@@ -196,7 +196,7 @@ export async function startLocalRealtime(stack: LocalStack, port?: number): Prom
     mode: settings.mode,
     upstreamUrl: settings.upstreamUrl,
     limits: settings.limits,
-    http: { deltaIntervalMs: settings.deltaIntervalMs },
+    http: settings.http,
   });
   return { gateway, keyHint, mode: settings.mode };
 }

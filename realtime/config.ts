@@ -3,6 +3,8 @@
  * the entry point reads (as shared/wiring.ts does for the Lambda functions).
  */
 import { DEFAULT_LIMITS, type GatewayLimits } from "./gateway.js";
+import { PARTIALS_MODES, type HttpUpstreamOptions, type PartialsMode } from "./upstream/http-upstream.js";
+import { pieceRules } from "./upstream/live-pieces.js";
 import { DEFAULT_HTTP_UPSTREAM, UPSTREAM_MODES, type UpstreamMode } from "./upstream/select.js";
 
 export const REALTIME_ENV = {
@@ -18,8 +20,18 @@ export const REALTIME_ENV = {
   maxSessionSeconds: "STT_REALTIME_MAX_SESSION_SECONDS",
   maxSessions: "STT_REALTIME_MAX_SESSIONS",
   maxSessionsPerKey: "STT_REALTIME_MAX_SESSIONS_PER_KEY",
-  deltaIntervalMs: "STT_REALTIME_DELTA_INTERVAL_MS",
+  /** `on` (default): every session ends in a batch job; `off`: its parts stay in the work bucket, no job (CLOSED). */
+  batchJob: "STT_REALTIME_BATCH_JOB",
+  /** HTTP upstream: `pieces` (deltas, each second billed once) or `off` (one request per utterance). */
+  partials: "STT_REALTIME_PARTIALS",
+  /** HTTP upstream: the longest piece, so the longest wait for a delta while someone speaks. */
+  pieceMaxMs: "STT_REALTIME_PIECE_MAX_MS",
 } as const;
+
+/** Settings that are gone, with what replaced them: refusing them beats silently ignoring them. */
+const RETIRED_ENV: Record<string, string> = {
+  STT_REALTIME_DELTA_INTERVAL_MS: "partials are pieces of the utterance now: see STT_REALTIME_PARTIALS and STT_REALTIME_PIECE_MAX_MS",
+};
 
 export const DEFAULT_REALTIME_PORT = 4568;
 
@@ -27,13 +39,18 @@ export interface RealtimeEnvSettings {
   mode: UpstreamMode;
   upstreamUrl?: string;
   limits: GatewayLimits;
-  deltaIntervalMs: number;
+  /** STT_REALTIME_BATCH_JOB: whether sessions end in a batch job. */
+  batchJob: boolean;
+  http: Pick<HttpUpstreamOptions, "partials" | "pieces">;
 }
 
 type Env = Record<string, string | undefined>;
 
 export function realtimeSettingsFromEnv(env: Env): RealtimeEnvSettings {
+  for (const [name, why] of Object.entries(RETIRED_ENV)) if (env[name]) throw new Error(`environment variable ${name} is no longer read: ${why}`);
   const mode = (env[REALTIME_ENV.upstream] || "auto") as UpstreamMode;
+  const partials = (env[REALTIME_ENV.partials] || DEFAULT_HTTP_UPSTREAM.partials) as PartialsMode;
+  if (!PARTIALS_MODES.includes(partials)) throw new Error(`${REALTIME_ENV.partials} must be one of ${PARTIALS_MODES.join(", ")}, not '${partials}'`);
   if (!UPSTREAM_MODES.includes(mode)) throw new Error(`${REALTIME_ENV.upstream} must be one of ${UPSTREAM_MODES.join(", ")}, not '${mode}'`);
   const num = (name: string, fallback: number) => {
     const raw = env[name];
@@ -42,10 +59,16 @@ export function realtimeSettingsFromEnv(env: Env): RealtimeEnvSettings {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`environment variable ${name} must be a positive number, not '${raw}'`);
     return value;
   };
+  const batchJob = env[REALTIME_ENV.batchJob] || "on";
+  if (batchJob !== "on" && batchJob !== "off") throw new Error(`${REALTIME_ENV.batchJob} must be on or off, not '${batchJob}'`);
   return {
     mode,
+    batchJob: batchJob === "on",
     upstreamUrl: env[REALTIME_ENV.upstreamUrl] || undefined,
-    deltaIntervalMs: num(REALTIME_ENV.deltaIntervalMs, DEFAULT_HTTP_UPSTREAM.deltaIntervalMs),
+    http: {
+      partials,
+      pieces: pieceRules(num(REALTIME_ENV.pieceMaxMs, DEFAULT_HTTP_UPSTREAM.pieces.maxSeconds * 1000) / 1000),
+    },
     limits: {
       ...DEFAULT_LIMITS,
       idleTimeoutSeconds: num(REALTIME_ENV.idleSeconds, DEFAULT_LIMITS.idleTimeoutSeconds),

@@ -14,7 +14,9 @@ import { ProviderClient } from "../shared/provider/client.js";
 import { DEFAULTS, ENV, wiring } from "../shared/wiring.js";
 import { parseKeys, realtimeSettingsFromEnv, REALTIME_ENV, DEFAULT_REALTIME_PORT } from "./config.js";
 import { startGateway } from "./gateway.js";
+import { sweepOrphanedSessions } from "./session-orphans.js";
 import { S3SessionRecorder } from "./session-recorder.js";
+import type { SessionStoreOptions } from "./session-submit.js";
 import { DEFAULT_HTTP_UPSTREAM, upstreamFactories } from "./upstream/select.js";
 import { realtimeUrlFor } from "./upstream/relay-upstream.js";
 
@@ -46,11 +48,21 @@ async function main(): Promise<void> {
     realtimeUrl: settings.upstreamUrl ?? realtimeUrlFor(baseUrl),
     apiKey: providerKey,
     provider,
-    http: { ...DEFAULT_HTTP_UPSTREAM, deltaIntervalMs: settings.deltaIntervalMs },
+    http: { ...DEFAULT_HTTP_UPSTREAM, ...settings.http },
     connectTimeoutMs: 5000,
     recheckMs: 5 * 60_000,
     log,
   });
+  const store: SessionStoreOptions = {
+    s3: clients.s3,
+    dynamo: clients.dynamo,
+    table: requireEnv(env, ENV.table),
+    workBucket: requireEnv(env, ENV.workBucket),
+    inputBucket: requireEnv(env, ENV.inputBucket),
+    sourceIndexName: wiring.table.sourceIndex.name,
+    ffmpeg: ffmpegPaths({ ffmpeg: env[ENV.ffmpegPath] || undefined }).ffmpeg,
+    log,
+  };
   const gateway = await startGateway({
     host: "0.0.0.0",
     port: Number(env[REALTIME_ENV.port] || DEFAULT_REALTIME_PORT),
@@ -58,21 +70,21 @@ async function main(): Promise<void> {
     defaultModel: env[ENV.model] || DEFAULTS.model,
     limits: settings.limits,
     recorder: new S3SessionRecorder({
-      s3: clients.s3,
-      dynamo: clients.dynamo,
-      table: requireEnv(env, ENV.table),
-      workBucket: requireEnv(env, ENV.workBucket),
-      inputBucket: requireEnv(env, ENV.inputBucket),
-      sourceIndexName: wiring.table.sourceIndex.name,
-      ffmpeg: ffmpegPaths({ ffmpeg: env[ENV.ffmpegPath] || undefined }).ffmpeg,
+      ...store,
       retentionDays: env[ENV.retentionDays] ? Number(env[ENV.retentionDays]) : undefined,
-      log,
+      batchJob: settings.batchJob,
     }),
     openUpstream: factories.open,
     fallbackUpstream: factories.fallback,
     log,
   });
   log.info("realtime gateway listening", { port: gateway.port, upstream: settings.mode });
+  // Sessions a gateway left behind when it died (no heartbeat for a minute): whoever finds one first ends
+  // it; the scheduled sweeper Lambda does the same every few minutes. Beside serving, never before it.
+  void sweepOrphanedSessions({ ...store, liveSessionIndexName: wiring.table.liveSessionIndex.name }).then(
+    (report) => log.info("orphan sweep at start", { found: report.found, ended: Object.keys(report.ended), failed: Object.keys(report.failed) }),
+    (error: unknown) => log.error("orphan sweep at start failed", { error: (error as Error).message }),
+  );
 
   // Live sessions as a CloudWatch metric (embedded metric format on stdout): what autoscaling tracks.
   const metrics = setInterval(() => {

@@ -1,26 +1,33 @@
 /**
  * Live transcription through the provider's HTTP API, for providers without a realtime endpoint (any
- * OpenAI-compatible server, the ground-truth test provider): the gateway's VAD cuts utterances, each one
- * is sent as a short WAV through the same ProviderClient the batch transcriber uses, and while an
- * utterance grows its audio so far is transcribed at a bounded rate to produce deltas.
+ * OpenAI-compatible server, the ground-truth test provider): the gateway's VAD cuts utterances, and each
+ * utterance is sent as short WAV pieces through the same ProviderClient the batch transcriber uses.
+ *
+ * With partials on (the default), an open utterance is cut at pauses into pieces of 1-1.5 s (see
+ * live-pieces.ts); each piece is transcribed once, its text is the next delta, and the completed
+ * transcript is the pieces' texts in order: the live text bills each second of audio once. With partials
+ * off, each utterance is one request when it ends (no deltas; the model hears the whole utterance).
  */
 import { PcmWindow } from "../../shared/audio/pcm-window.js";
 import type { ProviderClient } from "../../shared/provider/client.js";
 import { PipelineError, reasonOf } from "../../shared/errors.js";
-import { SAMPLE_RATE, type ProtocolProblem } from "../protocol.js";
+import { SAMPLE_RATE, type ProtocolProblem, type Word } from "../protocol.js";
 import { EnergyVad, type VoiceDetector } from "../vad.js";
 import { wavBytes } from "../../shared/audio/wav.js";
+import { DEFAULT_PIECE_RULES, FRAME_SAMPLES, frameLevels, holdsSpeech, pieceCut, type PieceRules } from "./live-pieces.js";
 import type { ItemIds, LiveSettings, LiveUsage, Upstream, UpstreamListener } from "./types.js";
+
+export type PartialsMode = "pieces" | "off";
+export const PARTIALS_MODES: readonly PartialsMode[] = ["pieces", "off"];
 
 export interface HttpUpstreamOptions {
   provider: ProviderClient;
-  /** Partial transcripts: one request at a time per session, at most one per interval. */
-  deltaIntervalMs: number;
-  /** New audio needed since the last partial before another is asked for. */
-  deltaMinNewAudioMs: number;
+  /** `pieces`: deltas from pieces cut at pauses, each billed once; `off`: one request per utterance, no deltas. */
+  partials: PartialsMode;
+  pieces: PieceRules;
   /** An utterance longer than this is cut where it stands (a monologue without pauses). */
   maxUtteranceSeconds: number;
-  /** Final transcriptions in flight per session. */
+  /** Provider requests in flight per session. */
   maxConcurrent: number;
   /** The first sample this upstream sees, in session samples (non-zero when it takes over from a lost relay). */
   startSample?: number;
@@ -29,16 +36,37 @@ export interface HttpUpstreamOptions {
 
 /** Whisper-class models hallucinate on less: shorter commits are refused as the protocol's "buffer too small". */
 const MIN_UTTERANCE_SAMPLES = SAMPLE_RATE / 10;
-const MIN_DELTA_AUDIO_SAMPLES = SAMPLE_RATE;
 /** Audio kept while nobody speaks: VAD places a start up to its padding plus its onset window back. */
 const IDLE_KEEP_SAMPLES = 2 * SAMPLE_RATE;
+/** Text already heard, passed as the prompt of the next piece: Whisper reads at most 224 tokens of it. */
+const CONTEXT_CHARACTERS = 200;
+
+interface PieceText {
+  transcript: string;
+  words?: Word[];
+  language?: string;
+}
+type PieceOutcome = PieceText | { error: string; code: string };
+
+interface Piece {
+  start: number;
+  end: number;
+  outcome: Promise<PieceOutcome>;
+}
+
 
 interface OpenItem {
   id: string;
   start: number;
-  lastDeltaAt: number;
-  lastDeltaSample: number;
-  deltaInFlight: boolean;
+  /** Where the piece being heard now starts (session samples). */
+  pieceStart: number;
+  pieces: Piece[];
+  /** Loudest frame heard in the utterance so far (dBFS): what "speech" in a trailing piece is measured against. */
+  peakDb: number;
+  /** Text of the pieces that came back, in order. */
+  heard: string[];
+  /** Resolves when every piece's text so far has been handled in order. */
+  inOrder: Promise<void>;
 }
 
 export class HttpUpstream implements Upstream {
@@ -51,6 +79,8 @@ export class HttpUpstream implements Upstream {
   private running = 0;
   private waiting: Array<() => void> = [];
   private closed = false;
+  /** The text heard last in this session, passed as context to the next utterance's first piece. */
+  private context = "";
   private readonly spent: LiveUsage = { audioSecondsBilled: 0, requests: 0, partialRequests: 0 };
 
   constructor(
@@ -103,8 +133,9 @@ export class HttpUpstream implements Upstream {
     } else if (!this.item) {
       this.startItem(this.manualStart, false);
     }
-    this.maybeDelta();
-    const keepFrom = this.item ? this.item.start : this.end - IDLE_KEEP_SAMPLES;
+    this.maybeCutPiece();
+    // Pieces hold their own audio; the window keeps what is not yet in one.
+    const keepFrom = this.item ? this.item.pieceStart : this.end - IDLE_KEEP_SAMPLES;
     this.window.dropBefore(keepFrom - this.offset);
   }
 
@@ -159,7 +190,7 @@ export class HttpUpstream implements Upstream {
 
   private startItem(start: number, announce: boolean): void {
     const id = this.ids.next();
-    this.item = { id, start, lastDeltaAt: 0, lastDeltaSample: start, deltaInFlight: false };
+    this.item = { id, start, pieceStart: start, pieces: [], peakDb: -Infinity, heard: [], inOrder: Promise.resolve() };
     if (announce) this.listener.speechStarted(id, start / SAMPLE_RATE);
   }
 
@@ -171,42 +202,64 @@ export class HttpUpstream implements Upstream {
     const end = Math.max(endSample, start);
     if (announce) this.listener.speechStopped(item.id, end / SAMPLE_RATE);
     this.listener.committed(item.id);
-    const pcm = this.window.slice(start - this.offset, end - this.offset);
-    const result = this.limited(() => this.transcribe(pcm, start));
+    if (item.pieces.length === 0) {
+      this.sendPiece(item, start, end, false);
+    } else if (end > item.pieceStart) {
+      // What follows the last cut: sent unless it is only the quiet before the VAD's end (a model writes
+      // something for silence, "Thank you." as often as not).
+      const levels = frameLevels(this.pcmOf(item.pieceStart, end));
+      if (holdsSpeech(levels, Math.max(item.peakDb, ...levels))) this.sendPiece(item, item.pieceStart, end, false);
+    }
+    const pieces = item.pieces;
     this.ordered = this.ordered.then(async () => {
-      const outcome = await result;
+      const outcomes = await Promise.all(pieces.map((piece) => piece.outcome));
       if (this.closed) return;
       const times = { start: start / SAMPLE_RATE, end: end / SAMPLE_RATE };
-      if ("error" in outcome) this.listener.failed(item.id, { ...times, code: outcome.code, message: outcome.error });
-      else this.listener.completed(item.id, { ...times, ...outcome });
+      const failure = outcomes.find((outcome) => "error" in outcome);
+      if (failure && "error" in failure) return this.listener.failed(item.id, { ...times, code: failure.code, message: failure.error });
+      const texts = outcomes as PieceText[];
+      const transcript = joinTexts(texts.map((t) => t.transcript));
+      const words = texts.every((t) => t.words) ? texts.flatMap((t) => t.words ?? []) : undefined;
+      this.context = transcript || this.context;
+      this.listener.completed(item.id, { ...times, transcript, words, language: texts.find((t) => t.language)?.language });
     });
   }
 
-  private maybeDelta(): void {
+  /** Cuts the open utterance's next piece when its audio so far ends at a pause (or has grown long enough). */
+  private maybeCutPiece(): void {
     const item = this.item;
-    if (!item || item.deltaInFlight || this.closed) return;
-    const now = Date.now();
-    const end = this.end;
-    if (end - item.start < MIN_DELTA_AUDIO_SAMPLES) return;
-    if (now - item.lastDeltaAt < this.options.deltaIntervalMs) return;
-    if (end - item.lastDeltaSample < (this.options.deltaMinNewAudioMs * SAMPLE_RATE) / 1000) return;
-    item.deltaInFlight = true;
-    item.lastDeltaAt = now;
-    item.lastDeltaSample = end;
-    const pcm = this.window.slice(item.start - this.offset, end - this.offset);
-    this.spent.partialRequests++;
-    void this.transcribe(pcm, item.start).then((outcome) => {
-      item.deltaInFlight = false;
-      // A partial that arrives after its utterance ended is stale: the completed text replaces it.
-      if (this.closed || this.item !== item || "error" in outcome || !outcome.transcript) return;
-      this.listener.delta(item.id, outcome.transcript);
+    if (!item || this.closed || this.options.partials === "off") return;
+    const levels = frameLevels(this.pcmOf(item.pieceStart, this.end));
+    const cut = pieceCut(levels, this.options.pieces);
+    if (cut === undefined) return;
+    for (let f = 0; f < cut; f++) item.peakDb = Math.max(item.peakDb, levels[f]);
+    const cutSample = item.pieceStart + cut * FRAME_SAMPLES;
+    this.sendPiece(item, item.pieceStart, cutSample, true);
+    item.pieceStart = cutSample;
+  }
+
+  private sendPiece(item: OpenItem, start: number, end: number, partial: boolean): void {
+    if (partial) this.spent.partialRequests++;
+    const pcm = this.window.slice(start - this.offset, end - this.offset);
+    const context = item.heard.length ? joinTexts(item.heard) : this.context;
+    const outcome = this.limited(() => this.transcribe(pcm, start, context));
+    item.pieces.push({ start, end, outcome });
+    if (!partial) return;
+    item.inOrder = item.inOrder.then(async () => {
+      const heard = await outcome;
+      if ("error" in heard || !heard.transcript) return;
+      item.heard.push(heard.transcript);
+      // A delta for an utterance that has ended is stale: its completed text is on the way.
+      if (!this.closed && this.item === item) this.listener.delta(item.id, joinTexts(item.heard));
     });
   }
 
-  private async transcribe(
-    pcm: Buffer,
-    startSample: number,
-  ): Promise<{ transcript: string; words?: Array<{ word: string; start: number; end: number }>; language?: string } | { error: string; code: string }> {
+  private pcmOf(from: number, to: number): Int16Array {
+    const bytes = this.window.slice(from - this.offset, to - this.offset);
+    return new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  }
+
+  private async transcribe(pcm: Buffer, startSample: number, context: string): Promise<PieceOutcome> {
     const seconds = pcm.length / 2 / SAMPLE_RATE;
     this.spent.audioSecondsBilled += seconds;
     this.spent.requests++;
@@ -218,7 +271,7 @@ export class HttpUpstream implements Upstream {
         model: this.settings.model,
         task: "transcribe",
         language: this.settings.language,
-        prompt: this.settings.prompt,
+        prompt: promptWith(this.settings.prompt, context),
         // Speakers come from the batch job over the whole session, where labels are consistent.
         diarize: false,
       });
@@ -244,4 +297,17 @@ export class HttpUpstream implements Upstream {
       this.waiting.shift()?.();
     }
   }
+}
+
+function joinTexts(texts: readonly string[]): string {
+  return texts.filter(Boolean).join(" ");
+}
+
+/**
+ * The client's prompt, then the end of what was heard before this piece: a model continues a sentence it
+ * was shown rather than starting a new one at every cut (OpenAI's guide to prompting Whisper).
+ */
+function promptWith(prompt: string | undefined, context: string): string | undefined {
+  const tail = context.length > CONTEXT_CHARACTERS ? context.slice(context.indexOf(" ", context.length - CONTEXT_CHARACTERS) + 1) : context;
+  return [prompt, tail].filter(Boolean).join(" ") || undefined;
 }

@@ -7,6 +7,7 @@ import type { ProviderClient } from "../../shared/provider/client.js";
 import type { Log } from "../../shared/pipeline/context.js";
 import type { UpstreamFactory } from "../session.js";
 import { HttpUpstream, type HttpUpstreamOptions } from "./http-upstream.js";
+import { DEFAULT_PIECE_RULES } from "./live-pieces.js";
 import { RelayUpstream, UpstreamUnavailable, connectRealtime } from "./relay-upstream.js";
 
 export type UpstreamMode = "auto" | "realtime" | "http";
@@ -26,8 +27,8 @@ export interface UpstreamSettings {
 }
 
 export const DEFAULT_HTTP_UPSTREAM: UpstreamSettings["http"] = {
-  deltaIntervalMs: 500,
-  deltaMinNewAudioMs: 700,
+  partials: "pieces",
+  pieces: DEFAULT_PIECE_RULES,
   maxUtteranceSeconds: 30,
   maxConcurrent: 4,
 };

@@ -19,7 +19,7 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-async function start(limits: Partial<GatewayLimits> = {}): Promise<Gateway> {
+async function start(limits: Partial<GatewayLimits> = {}, http: Partial<typeof DEFAULT_HTTP_UPSTREAM> = {}): Promise<Gateway> {
   recorder = new MemoryRecorder();
   const provider = {
     transcribe: async (req: { audioSeconds: number }) => ({ text: `heard ${req.audioSeconds.toFixed(1)} s`, words: null, spans: [], speakers: [] }),
@@ -29,7 +29,7 @@ async function start(limits: Partial<GatewayLimits> = {}): Promise<Gateway> {
     realtimeUrl: "ws://127.0.0.1:1/v1/realtime",
     apiKey: async () => "provider-key",
     provider,
-    http: DEFAULT_HTTP_UPSTREAM,
+    http: { ...DEFAULT_HTTP_UPSTREAM, ...http },
     connectTimeoutMs: 1000,
     recheckMs: 1000,
     log: quietLog,
@@ -193,8 +193,8 @@ describe("realtime gateway: bad input", () => {
 
 describe("realtime gateway: utterances and limits", () => {
   it("commits, transcribes and completes an utterance with its item id and times", async () => {
-    // Prepare
-    const gw = await start();
+    // Prepare: partials off, so the utterance is one request
+    const gw = await start({}, { partials: "off" });
     const c = await connect(gw.url, { key: KEY });
     await c.next("session.created");
     await (c.ws.send(JSON.stringify({ type: "transcription_session.update", session: { turn_detection: null } })), c.next("transcription_session.updated"));
