@@ -41,6 +41,8 @@ const ESTABLISHED_TO_TRY = 8;
 const MAX_SUPPORTED = 48;
 const SINGLE_EVENT_KEEP = 3;
 const MAX_CANDIDATES = 128;
+/** An event starting within this many frames of the upload's start touches that edge (envelope.ts's merge gap). */
+const EDGE_FRAMES = 3;
 
 type Alignment = "whole" | "head" | "tail";
 
@@ -65,7 +67,34 @@ export function findCandidates(upload: Envelope, targets: IndexedRecording[]): C
     // The event may be a word cut by a splice: its start or its end still lines up with the recording.
     searchPartial(context);
   });
+  if (placements.isEmpty()) {
+    // A short upload may hold nothing but words close to its edges (a live piece cut in a brief pause).
+    // Their far side is unreliable, but the side away from the edge still lines up: a model hears them.
+    events.forEach((event, eventIndex) => {
+      if (!event.touchesEdge) return;
+      const context: EventContext = { upload, event, eventIndex, targets, placements };
+      searchFromInnerSide(context, event.start <= EDGE_FRAMES ? "tail" : "head");
+    });
+  }
   return placements.select(targets);
+}
+
+/** Like searchPartial, for an event whose one edge is the upload's: only its inner side must line up. */
+function searchFromInnerSide(context: EventContext, alignment: "head" | "tail"): void {
+  const { event, targets } = context;
+  targets.forEach((target, targetIndex) => {
+    for (const [length, known] of target.eventsByLength) {
+      if (length < event.length - LENGTH_TOLERANCE_FRAMES) continue;
+      for (const candidate of known) {
+        if (alignment === "head" && gapFits(event.gapBefore, candidate.gapBefore, event.start)) {
+          tryPlacement(context, targetIndex, candidate.start - event.start, "head");
+        }
+        if (alignment === "tail" && gapFits(event.gapAfter, candidate.gapAfter, context.upload.length - event.start - event.length)) {
+          tryPlacement(context, targetIndex, candidate.start + candidate.length - (event.start + event.length), "tail");
+        }
+      }
+    }
+  });
 }
 
 function searchWhole(context: EventContext, requireGapMatch: boolean): boolean {
@@ -98,6 +127,15 @@ function searchPartial(context: EventContext): void {
       }
     }
   });
+}
+
+/**
+ * A gap measured in the upload against the recording's; the upload's first (last) gap is unknown (-1)
+ * when the upload starts (ends) in it, and then the recording's must be at least the silence it shows.
+ */
+function gapFits(uploadGap: number, knownGap: number, silenceAtEdge: number): boolean {
+  if (uploadGap >= 0) return closeGaps(uploadGap, knownGap);
+  return knownGap < 0 || knownGap >= silenceAtEdge - GAP_TOLERANCE_FRAMES;
 }
 
 function closeGaps(a: number, b: number): boolean {
@@ -173,6 +211,10 @@ class PlacementSet {
       placement.extent = extent;
       placement.offsetFrames = offsetFrames;
     }
+  }
+
+  isEmpty(): boolean {
+    return this.all.length === 0;
   }
 
   established(limit: number): Placement[] {
