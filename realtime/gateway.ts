@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
 import { AUDIO_FORMAT, errorEvent, isSupportedAudioFormat, serialize, type ServerEvent } from "./protocol.js";
-import { RealtimeSession, unsupportedFormat, type SessionLimits, type UpstreamFactory } from "./session.js";
+import { RealtimeSession, unsupportedFormat, type SessionLimits, type SessionSummary, type UpstreamFactory } from "./session.js";
 import type { CloseReason, SessionOutcome, SessionRecorder } from "./session-recorder.js";
 
 export const REALTIME_PATH = "/v1/realtime";
@@ -50,6 +50,8 @@ export interface GatewayOptions {
   fallbackUpstream: UpstreamFactory;
   log: Log;
   now?: () => Date;
+  /** Told when each session has ended and been submitted (the gateway's metrics). */
+  onSessionEnd?: (summary: SessionSummary) => void;
 }
 
 export interface Gateway {
@@ -206,6 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       log,
       now,
+      onEnded: options.onSessionEnd,
     });
     opened.then(
       (session) => {

@@ -52,6 +52,18 @@ export interface SessionDeps {
   close: (code: number, reason: string) => void;
   log: Log;
   now: () => Date;
+  /** Told once, when the session has ended and been submitted (metrics). */
+  onEnded?: (summary: SessionSummary) => void;
+}
+
+/** What one ended session streamed and cost: for the gateway's metrics. */
+export interface SessionSummary {
+  sessionId: string;
+  upstream: "realtime" | "http";
+  reason: CloseReason;
+  status: SessionOutcome["status"];
+  audioSeconds: number;
+  live: LiveUsage;
 }
 
 export class RealtimeSession {
@@ -156,13 +168,14 @@ export class RealtimeSession {
   private async finish(reason: CloseReason): Promise<SessionOutcome> {
     // A client that closed cleanly is not listening any more either: stop the live side at once.
     this.upstream.close();
+    const live = this.usage();
     const outcome = await this.recording.finish({
       reason: this.limitReached ? "session_limit" : reason,
       endedAt: this.deps.now(),
       utteranceCount: this.utterances,
       language: this.settings.language,
       prompt: this.settings.prompt,
-      live: this.usage(),
+      live,
     });
     this.deps.log.info("realtime session ended", {
       sessionId: this.deps.id,
@@ -171,7 +184,9 @@ export class RealtimeSession {
       audioSeconds: outcome.audioSeconds,
       utterances: this.utterances,
       jobId: outcome.jobId,
+      live,
     });
+    this.deps.onEnded?.({ sessionId: this.deps.id, upstream: this.upstream.kind, reason, status: outcome.status, audioSeconds: outcome.audioSeconds, live });
     return outcome;
   }
 
