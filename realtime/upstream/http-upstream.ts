@@ -14,7 +14,7 @@ import { PipelineError, reasonOf } from "../../shared/errors.js";
 import { SAMPLE_RATE, type ProtocolProblem, type Word } from "../protocol.js";
 import { EnergyVad, type VoiceDetector } from "../vad.js";
 import { wavBytes } from "../../shared/audio/wav.js";
-import { DEFAULT_PIECE_RULES, FRAME_SAMPLES, frameLevels, holdsSpeech, pieceCut, type PieceRules } from "./live-pieces.js";
+import { FRAME_SAMPLES, frameLevels, holdsSpeech, joinPieces, pieceCut, type HeardPiece, type PieceRules } from "./live-pieces.js";
 import type { ItemIds, LiveSettings, LiveUsage, Upstream, UpstreamListener } from "./types.js";
 
 export type PartialsMode = "pieces" | "off";
@@ -51,6 +51,8 @@ type PieceOutcome = PieceText | { error: string; code: string };
 interface Piece {
   start: number;
   end: number;
+  /** The piece ended at a forced cut, not in a pause (see joinPieces). */
+  cutInSpeech: boolean;
   outcome: Promise<PieceOutcome>;
 }
 
@@ -63,8 +65,9 @@ interface OpenItem {
   pieces: Piece[];
   /** Loudest frame heard in the utterance so far (dBFS): what "speech" in a trailing piece is measured against. */
   peakDb: number;
-  /** Text of the pieces that came back, in order. */
-  heard: string[];
+  /** The pieces that came back, in order. */
+  heard: HeardPiece[];
+  lastDelta?: string;
   /** Resolves when every piece's text so far has been handled in order. */
   inOrder: Promise<void>;
 }
@@ -203,12 +206,12 @@ export class HttpUpstream implements Upstream {
     if (announce) this.listener.speechStopped(item.id, end / SAMPLE_RATE);
     this.listener.committed(item.id);
     if (item.pieces.length === 0) {
-      this.sendPiece(item, start, end, false);
+      this.sendPiece(item, start, end, false, false);
     } else if (end > item.pieceStart) {
       // What follows the last cut: sent unless it is only the quiet before the VAD's end (a model writes
       // something for silence, "Thank you." as often as not).
       const levels = frameLevels(this.pcmOf(item.pieceStart, end));
-      if (holdsSpeech(levels, Math.max(item.peakDb, ...levels))) this.sendPiece(item, item.pieceStart, end, false);
+      if (holdsSpeech(levels, Math.max(item.peakDb, ...levels))) this.sendPiece(item, item.pieceStart, end, false, false);
     }
     const pieces = item.pieces;
     this.ordered = this.ordered.then(async () => {
@@ -218,8 +221,7 @@ export class HttpUpstream implements Upstream {
       const failure = outcomes.find((outcome) => "error" in outcome);
       if (failure && "error" in failure) return this.listener.failed(item.id, { ...times, code: failure.code, message: failure.error });
       const texts = outcomes as PieceText[];
-      const transcript = joinTexts(texts.map((t) => t.transcript));
-      const words = texts.every((t) => t.words) ? texts.flatMap((t) => t.words ?? []) : undefined;
+      const { transcript, words } = joinPieces(texts.map((text, i) => heardPiece(pieces[i], text)));
       this.context = transcript || this.context;
       this.listener.completed(item.id, { ...times, transcript, words, language: texts.find((t) => t.language)?.language });
     });
@@ -232,25 +234,30 @@ export class HttpUpstream implements Upstream {
     const levels = frameLevels(this.pcmOf(item.pieceStart, this.end));
     const cut = pieceCut(levels, this.options.pieces);
     if (cut === undefined) return;
-    for (let f = 0; f < cut; f++) item.peakDb = Math.max(item.peakDb, levels[f]);
-    const cutSample = item.pieceStart + cut * FRAME_SAMPLES;
-    this.sendPiece(item, item.pieceStart, cutSample, true);
+    for (let f = 0; f < cut.frame; f++) item.peakDb = Math.max(item.peakDb, levels[f]);
+    const cutSample = item.pieceStart + cut.frame * FRAME_SAMPLES;
+    this.sendPiece(item, item.pieceStart, cutSample, true, !cut.atPause);
     item.pieceStart = cutSample;
   }
 
-  private sendPiece(item: OpenItem, start: number, end: number, partial: boolean): void {
+  private sendPiece(item: OpenItem, start: number, end: number, partial: boolean, cutInSpeech: boolean): void {
     if (partial) this.spent.partialRequests++;
     const pcm = this.window.slice(start - this.offset, end - this.offset);
-    const context = item.heard.length ? joinTexts(item.heard) : this.context;
+    const context = item.heard.length ? joinPieces(item.heard).transcript : this.context;
     const outcome = this.limited(() => this.transcribe(pcm, start, context));
-    item.pieces.push({ start, end, outcome });
+    const piece: Piece = { start, end, cutInSpeech, outcome };
+    item.pieces.push(piece);
     if (!partial) return;
     item.inOrder = item.inOrder.then(async () => {
       const heard = await outcome;
-      if ("error" in heard || !heard.transcript) return;
-      item.heard.push(heard.transcript);
+      if ("error" in heard) return;
+      item.heard.push(heardPiece(piece, heard));
+      const text = joinPieces(item.heard).transcript;
       // A delta for an utterance that has ended is stale: its completed text is on the way.
-      if (!this.closed && this.item === item) this.listener.delta(item.id, joinTexts(item.heard));
+      if (text && text !== item.lastDelta && !this.closed && this.item === item) {
+        item.lastDelta = text;
+        this.listener.delta(item.id, text);
+      }
     });
   }
 
@@ -299,8 +306,8 @@ export class HttpUpstream implements Upstream {
   }
 }
 
-function joinTexts(texts: readonly string[]): string {
-  return texts.filter(Boolean).join(" ");
+function heardPiece(piece: Piece, text: PieceText): HeardPiece {
+  return { transcript: text.transcript, words: text.words, end: piece.end / SAMPLE_RATE, cutInSpeech: piece.cutInSpeech };
 }
 
 /**

@@ -7,7 +7,8 @@
  * piece is heard without the audio around it, so cuts go where the speaker paused between words, and the
  * text already heard is passed as the request's prompt.
  */
-import { findQuietPoint } from "../../shared/domain/quiet-point.js";
+import { normalizeWord } from "../../shared/domain/normalize-word.js";
+import { findQuietPoint, SILENCE_FLOOR_DB } from "../../shared/domain/quiet-point.js";
 import { SAMPLE_RATE } from "../protocol.js";
 
 export const FRAME_SAMPLES = SAMPLE_RATE / 50;
@@ -36,6 +37,8 @@ const PAUSE_LOOKBACK_SECONDS = 0.25;
 const GUARD_FRAMES = 6;
 /** A pause between words is this far below the piece's speech level (its 90th-percentile frame)... */
 const PAUSE_DEPTH_DB = 20;
+/** ...and down near the piece's quietest level (the room), not just a soft consonant... */
+const PAUSE_OVER_FLOOR_DB = 12;
 /** ...for at least 120 ms: the closure of a stop consonant inside a word is shorter. */
 const PAUSE_FRAMES = 6;
 /** Speech in a piece: some frame within this much of the loudest speech heard in the utterance. */
@@ -59,7 +62,7 @@ export function frameLevels(pcm: Int16Array): number[] {
  * more: the middle of the latest pause once the piece is `minSeconds` long, or its quietest moment once
  * it is `maxSeconds` long.
  */
-export function pieceCut(levels: readonly number[], rules: PieceRules = DEFAULT_PIECE_RULES): number | undefined {
+export function pieceCut(levels: readonly number[], rules: PieceRules = DEFAULT_PIECE_RULES): { frame: number; atPause: boolean } | undefined {
   const seconds = levels.length * FRAME_SECONDS;
   if (seconds < rules.minSeconds) return undefined;
   const from = Math.round(SHORTEST_PIECE_SECONDS / FRAME_SECONDS);
@@ -67,10 +70,13 @@ export function pieceCut(levels: readonly number[], rules: PieceRules = DEFAULT_
   if (to < from) return undefined;
   // Pauses count from a little before minSeconds, so a piece is rarely a single word.
   const pauseFrom = Math.max(from, Math.round((rules.minSeconds - PAUSE_LOOKBACK_SECONDS) / FRAME_SECONDS));
-  const pause = latestPause(levels, pauseFrom, percentile(levels, 0.9) - PAUSE_DEPTH_DB);
-  if (pause !== undefined) return pause;
+  const floor = Math.max(SILENCE_FLOOR_DB, Math.min(...levels));
+  const threshold = Math.min(percentile(levels, 0.9) - PAUSE_DEPTH_DB, floor + PAUSE_OVER_FLOOR_DB);
+  const pause = latestPause(levels, pauseFrom, threshold);
+  if (pause !== undefined) return { frame: pause, atPause: true };
   if (seconds < rules.maxSeconds) return undefined;
-  return findQuietPoint((frame) => levels[frame], { from, to, target: to, halfWindow: SMOOTHING_HALF_FRAMES, available: levels.length });
+  const quietest = findQuietPoint((frame) => levels[frame], { from, to, target: to, halfWindow: SMOOTHING_HALF_FRAMES, available: levels.length });
+  return { frame: quietest, atPause: false };
 }
 
 /**
@@ -109,4 +115,52 @@ function smoothedAt(levels: readonly number[], frame: number): number {
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** One piece's answer, times in session seconds; `cutInSpeech`: the piece ended at a forced cut, not a pause. */
+export interface HeardPiece {
+  transcript: string;
+  words?: Array<{ word: string; start: number; end: number }>;
+  end: number;
+  cutInSpeech: boolean;
+}
+
+/** A word within this much of a forced cut reached it: the word the cut went through. */
+const AT_CUT_SECONDS = 0.08;
+
+/**
+ * The utterance's text from its pieces in order. Where a piece was cut without a pause, the word the cut
+ * went through may come back from both sides, whole on one and as a fragment on the other (a model that
+ * hears part of a word writes part of a word): when the left piece's last word and the right piece's
+ * first word both reach the cut and one is the start or the end of the other, only the longer is kept.
+ * Two different words meeting at the cut are both kept; text-only answers are joined as they are.
+ */
+export function joinPieces(pieces: readonly HeardPiece[]): { transcript: string; words?: Array<{ word: string; start: number; end: number }> } {
+  const texts = pieces.map((piece) => tokens(piece.transcript));
+  const words = pieces.map((piece) => (piece.words ? [...piece.words] : undefined));
+  for (let i = 0; i + 1 < pieces.length; i++) {
+    const left = words[i];
+    const right = words[i + 1];
+    if (!pieces[i].cutInSpeech || !left?.length || !right?.length) continue;
+    const cut = pieces[i].end;
+    const last = left[left.length - 1];
+    const first = right[0];
+    if (last.end < cut - AT_CUT_SECONDS || first.start > cut + AT_CUT_SECONDS) continue;
+    const a = normalizeWord(last.word);
+    const b = normalizeWord(first.word);
+    if (!a || !b || !(a.startsWith(b) || a.endsWith(b) || b.startsWith(a) || b.endsWith(a))) continue;
+    if (a.length >= b.length) {
+      right.shift();
+      texts[i + 1].shift();
+    } else {
+      left.pop();
+      texts[i].pop();
+    }
+  }
+  const transcript = texts.flat().join(" ");
+  return { transcript, words: words.every(Boolean) ? words.flatMap((w) => w ?? []) : undefined };
+}
+
+function tokens(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean);
 }

@@ -3,7 +3,7 @@
  * to the provider and the client (a fake provider client that records each request).
  */
 import { describe, expect, it } from "vitest";
-import { frameLevels, pieceCut, pieceRules } from "../../realtime/upstream/live-pieces.js";
+import { frameLevels, joinPieces, pieceCut, pieceRules } from "../../realtime/upstream/live-pieces.js";
 import { HttpUpstream } from "../../realtime/upstream/http-upstream.js";
 import { DEFAULT_HTTP_UPSTREAM } from "../../realtime/upstream/select.js";
 import { DEFAULT_VAD } from "../../realtime/vad.js";
@@ -38,8 +38,9 @@ describe("pieceCut: where an open utterance is cut", () => {
     // Pause [0.85, 1.0) s, then speech again.
     const levels = frameLevels(audio([["word", 0.45], ["gap", 0.15], ["word", 0.25], ["gap", 0.15], ["word", 0.3]]));
     const cut = pieceCut(levels)!;
-    expect(cut * 0.02).toBeGreaterThanOrEqual(0.85);
-    expect(cut * 0.02).toBeLessThan(1.0);
+    expect(cut.atPause).toBe(true);
+    expect(cut.frame * 0.02).toBeGreaterThanOrEqual(0.85);
+    expect(cut.frame * 0.02).toBeLessThan(1.0);
   });
 
   it("does not take a stop consonant's short closure for a pause, nor cut in a pause still open", () => {
@@ -52,8 +53,26 @@ describe("pieceCut: where an open utterance is cut", () => {
   it("cuts at the quietest moment once the piece reaches maxSeconds without a pause", () => {
     const levels = frameLevels(audio([["word", 0.7], ["gap", 0.06], ["word", 0.9]]));
     const cut = pieceCut(levels)!;
-    expect(cut * 0.02).toBeGreaterThanOrEqual(0.68);
-    expect(cut * 0.02).toBeLessThanOrEqual(0.78);
+    expect(cut.atPause).toBe(false);
+    expect(cut.frame * 0.02).toBeGreaterThanOrEqual(0.68);
+    expect(cut.frame * 0.02).toBeLessThanOrEqual(0.78);
+  });
+
+  it("joins pieces, keeping a word a forced cut went through once: whole, not its fragment", () => {
+    const w = (word: string, start: number, end: number) => ({ word, start, end });
+    const left = { transcript: "we should up", words: [w("we", 0.1, 0.3), w("should", 0.35, 0.7), w("up", 1.3, 1.5)], end: 1.5, cutInSpeech: true };
+    const right = { transcript: "Update. Then", words: [w("Update.", 1.5, 1.9), w("Then", 2.0, 2.2)], end: 2.3, cutInSpeech: false };
+    const joined = joinPieces([left, right]);
+    expect(joined.transcript).toBe("we should Update. Then");
+    expect(joined.words!.map((x) => x.word)).toEqual(["we", "should", "Update.", "Then"]);
+    // The fragment on the right.
+    const whole = { ...left, transcript: "we should update", words: [...left.words.slice(0, 2), w("update", 1.1, 1.5)] };
+    expect(joinPieces([whole, { ...right, transcript: "date. Then", words: [w("date.", 1.5, 1.6), w("Then", 2.0, 2.2)] }]).transcript).toBe("we should update Then");
+    // Two different words meeting at the cut, and any words at a pause, are all kept.
+    expect(joinPieces([{ ...left, transcript: "we should go", words: [...left.words.slice(0, 2), w("go", 1.2, 1.5)] }, right]).transcript).toBe("we should go Update. Then");
+    expect(joinPieces([{ ...left, cutInSpeech: false }, right]).transcript).toBe("we should up Update. Then");
+    // Text-only answers are joined as they are.
+    expect(joinPieces([{ ...left, words: undefined }, right])).toEqual({ transcript: "we should up Update. Then", words: undefined });
   });
 
   it("scales with the longest piece allowed", () => {
