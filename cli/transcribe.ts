@@ -76,7 +76,7 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
       run.err.write(`job ${jobId} FAILED: ${job.error ?? event.error ?? "unknown reason"}\n`);
       return { code: 1, job };
     }
-    run.err.write(`job ${jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words\n`);
+    run.err.write(`job ${jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words${billedText(job)}\n`);
     run.out.write(await readOutput(session, job, run.format));
     const verbose = JSON.parse(await readOutput(session, job, "verbose_json")) as Transcript;
     return { code: 0, job, verbose };
@@ -84,6 +84,13 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
     await events.close();
     await session.close();
   }
+}
+
+/** What the job cost at the provider, for the completion line: `, 212.4 s of audio billed (segments 180.0 s, probes 32.4 s)`. */
+export function billedText(job: Pick<JobRecord, "audioSecondsBilled" | "billing">): string {
+  if (job.audioSecondsBilled === undefined) return "";
+  const parts = job.billing ? ` (segments ${job.billing.segmentSeconds.toFixed(1)} s, probes ${job.billing.probeSeconds.toFixed(1)} s)` : "";
+  return `, ${job.audioSecondsBilled.toFixed(1)} s of audio billed${parts}`;
 }
 
 /** The same check the chunker makes, before anything is uploaded: a bad option fails in a moment, not after chunking. */

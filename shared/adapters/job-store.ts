@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { TranscriptSegment } from "../domain/types.js";
+import type { JobBilling } from "../domain/job-billing.js";
 
 export type JobStatus = "CHUNKING" | "RUNNING" | "COMPLETED" | "FAILED";
 export const TERMINAL: readonly JobStatus[] = ["COMPLETED", "FAILED"];
@@ -38,6 +39,14 @@ export interface JobRecord {
   speakers?: string[];
   wordCount?: number;
   outputs?: Record<string, string>;
+  /**
+   * Seconds of audio the pipeline sent to the provider for the job (segment requests + speaker probes),
+   * set when it completes; `billing` has the parts. The rules are in domain/job-billing.ts.
+   */
+  audioSecondsBilled?: number;
+  billing?: JobBilling;
+  /** The realtime session whose recording this job transcribes (S3 metadata `realtime-session`), if any. */
+  realtimeSessionId?: string;
   error?: string;
   errorCode?: string;
   /** The most recent retryable error, kept so a dead-lettered job can say why it failed. */
@@ -55,6 +64,8 @@ export interface UtteranceItem extends TranscriptSegment {
 }
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
+/** The realtime gateway's session item, beside the job items in the same table (the gateway writes it; see realtime/). */
+export const realtimeSessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: "SESSION" });
 /** Zero-padded milliseconds so a sort-key range query selects utterances by time. */
 export const utteranceSortKey = (start: number, id: number) =>
   `UTT#${String(Math.round(start * 1000)).padStart(10, "0")}#${String(id).padStart(6, "0")}`;
@@ -99,7 +110,10 @@ export class JobStore {
   }
 
   /** Creates the job unless it exists; returns the record that is stored either way. */
-  async create(job: Pick<JobRecord, "jobId" | "source" | "options">, now: Date): Promise<{ created: boolean; job: JobRecord }> {
+  async create(
+    job: Pick<JobRecord, "jobId" | "source" | "options" | "realtimeSessionId">,
+    now: Date,
+  ): Promise<{ created: boolean; job: JobRecord }> {
     const record: JobRecord = {
       ...job,
       status: "CHUNKING",
@@ -264,17 +278,21 @@ export class JobStore {
     });
   }
 
-  /** RUNNING -> COMPLETED. Returns false when another writer already finished the job. */
+  /**
+   * RUNNING -> COMPLETED. Returns false when another writer already finished the job. The cost is set here,
+   * once, from the stored results: never added up message by message (an ADD that a redelivery repeats).
+   */
   async complete(
     jobId: string,
-    fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration">>,
+    fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration" | "audioSecondsBilled" | "billing">>,
     now: Date,
   ): Promise<boolean> {
     const applied = await this.conditionalUpdate({
       TableName: this.table,
       Key: jobKey(jobId),
       UpdateExpression:
-        "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
+        "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, " +
+        "audioSecondsBilled = :billed, billing = :billing, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
       ConditionExpression: "#s = :running",
       ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
       ExpressionAttributeValues: {
@@ -285,6 +303,8 @@ export class JobStore {
         ":wc": fields.wordCount,
         ":outputs": fields.outputs,
         ":d": fields.duration,
+        ":billed": fields.audioSecondsBilled,
+        ":billing": fields.billing,
         ":now": now.toISOString(),
       },
     });
@@ -292,6 +312,21 @@ export class JobStore {
       this.heldLeases.delete(jobId);
     }
     return applied;
+  }
+
+  /**
+   * Writes a completed job's link and cost on the realtime session it came from (a SET of fixed values, so
+   * repeating it changes nothing). Returns false when the session item is gone (expired, or never in this
+   * table): the job does not create one.
+   */
+  async linkRealtimeSession(sessionId: string, link: { jobId: string; audioSecondsBilled: number }): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: realtimeSessionKey(sessionId),
+      UpdateExpression: "SET batchJobId = :job, batchAudioSecondsBilled = :billed",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":job": link.jobId, ":billed": link.audioSecondsBilled },
+    });
   }
 
   /** Any non-terminal state -> FAILED. Returns false when the job had already ended. */

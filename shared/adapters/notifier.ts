@@ -13,6 +13,11 @@ export interface JobEvent {
   speakers?: number;
   wordCount?: number;
   language?: string | null;
+  /** Completed jobs: seconds of audio sent to the provider for the job, and its parts (see JobRecord). */
+  audioSecondsBilled?: number;
+  billing?: JobRecord["billing"];
+  /** The realtime session the recording came from, if it did. */
+  realtimeSessionId?: string;
   error?: string;
   errorCode?: string;
   completedAt?: string;
@@ -29,6 +34,9 @@ export function jobEventOf(job: JobRecord, outputBucket: string): JobEvent {
     speakers: job.speakers?.length,
     wordCount: job.wordCount,
     language: job.language,
+    audioSecondsBilled: job.audioSecondsBilled,
+    billing: job.billing,
+    realtimeSessionId: job.realtimeSessionId,
     error: job.error,
     errorCode: job.errorCode,
     completedAt: job.completedAt,

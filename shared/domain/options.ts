@@ -59,6 +59,26 @@ export function storedJobOptions(value: unknown): JobOptions {
   return parsed.data;
 }
 
+/**
+ * The metadata key the realtime gateway puts on a session's recording (`realtime/<sessionId>.flac`), naming
+ * the session. Not an option of the transcription (so not part of the job id): it tells the job which
+ * session item to report its cost to when it completes (finish-job.ts).
+ */
+export const REALTIME_SESSION_KEY = "realtime-session";
+
+/** A gateway session id (`sess_` and letters or digits), as it stands in the session item's key `SESSION#<id>`. */
+export const realtimeSessionIdSchema = z.string().regex(/^sess_[A-Za-z0-9]{1,64}$/);
+
+/** The realtime session an object's metadata names: absent, a valid id, or a value that is not one. */
+export function realtimeSessionOf(
+  metadata: Readonly<Record<string, string>>,
+): { sessionId?: string } | { invalid: string } {
+  const raw = readMetadata(metadata).get(REALTIME_SESSION_KEY);
+  if (raw === undefined) return {};
+  const parsed = realtimeSessionIdSchema.safeParse(raw);
+  return parsed.success ? { sessionId: parsed.data } : { invalid: raw.slice(0, 80) };
+}
+
 /** The metadata keys, as S3 returns them (lowercase, without x-amz-meta-). */
 export const OPTION_KEYS = [
   "language", "prompt", "temperature", "model", "task", "diarize",

@@ -45,6 +45,11 @@ export interface SegmentResult {
   spans: TextSpan[];
   /** Distinct local speaker labels the provider used, if it diarized. */
   speakers: string[];
+  /**
+   * Seconds of audio in this segment's provider request: one logical request, however many attempts the
+   * provider client needed. Absent in results stored before it was kept: the segment's span then.
+   */
+  audioSeconds?: number;
 }
 
 /** The stitched transcript: our `verbose_json` output. */

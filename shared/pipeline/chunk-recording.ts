@@ -1,7 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { CutPlanner } from "../domain/plan-cuts.js";
-import { canonicalOptions, parseJobOptions, type JobOptions } from "../domain/options.js";
+import { canonicalOptions, parseJobOptions, realtimeSessionOf, type JobOptions } from "../domain/options.js";
 import { segmentSeconds } from "../domain/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys, presignGet } from "../adapters/object-store.js";
@@ -61,9 +61,19 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
   const parsed = parseJobOptions(metadata, defaults, ctx.config.provider.model);
   const canonical = parsed.ok ? canonicalOptions(parsed.options) : JSON.stringify(Object.entries(metadata).sort());
   const jobId = makeJobId(source, canonical);
+  // A recording the realtime gateway made names its session: the job reports its cost there when it completes.
+  const session = realtimeSessionOf(metadata);
+  if ("invalid" in session) {
+    ctx.log.warn("realtime-session metadata is not a session id; no session will be linked", { jobId, value: session.invalid });
+  }
 
   const { created, job } = await ctx.jobs.create(
-    { jobId, source, options: parsed.ok ? { ...parsed.options } : { metadata } },
+    {
+      jobId,
+      source,
+      options: parsed.ok ? { ...parsed.options } : { metadata },
+      realtimeSessionId: "sessionId" in session ? session.sessionId : undefined,
+    },
     ctx.now(),
   );
   // Past CHUNKING, this event is a repeat: the job already has its segments.

@@ -1,5 +1,6 @@
 import { jobEventOf } from "../adapters/notifier.js";
 import type { JobRecord } from "../adapters/job-store.js";
+import { realtimeSessionIdSchema } from "../domain/options.js";
 import type { PipelineContext } from "./context.js";
 
 /**
@@ -13,12 +14,30 @@ export async function failJob(ctx: PipelineContext, jobId: string, reason: strin
   if (job) await ensureNotified(ctx, job);
 }
 
-/** Publishes the end of a finished job once it is terminal, unless that was already done. */
+/**
+ * Publishes the end of a finished job once it is terminal, unless that was already done. A completed job
+ * from a realtime session first reports to the session item, so the link is retried as long as the
+ * notification is.
+ */
 export async function ensureNotified(ctx: PipelineContext, job: JobRecord): Promise<void> {
   if (job.notifiedAt || (job.status !== "COMPLETED" && job.status !== "FAILED")) return;
   await ctx.checkpoint("before-notify");
+  await linkRealtimeSession(ctx, job);
   await ctx.notifier.publish(jobEventOf(job, ctx.config.outputBucket));
   await ctx.jobs.markNotified(job.jobId, ctx.now());
+}
+
+/** `batchJobId` and `batchAudioSecondsBilled` on the session item, when the job transcribed a realtime session. */
+async function linkRealtimeSession(ctx: PipelineContext, job: JobRecord): Promise<void> {
+  if (job.status !== "COMPLETED" || job.realtimeSessionId === undefined || job.audioSecondsBilled === undefined) return;
+  const session = realtimeSessionIdSchema.safeParse(job.realtimeSessionId);
+  if (!session.success) {
+    ctx.log.warn("job record names no valid realtime session; not linked", { jobId: job.jobId });
+    return;
+  }
+  const linked = await ctx.jobs.linkRealtimeSession(session.data, { jobId: job.jobId, audioSecondsBilled: job.audioSecondsBilled });
+  // Session items expire (retention) and may be gone by now: the job's own record keeps the figures.
+  if (!linked) ctx.log.info("realtime session item not found; job not linked to it", { jobId: job.jobId, sessionId: session.data });
 }
 
 /** A presigned URL (with its query string) inside an error text, up to where the URL ends or ffmpeg's ": " follows it. */

@@ -69,11 +69,17 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
 
   const audio = new ProbeAudio(ctx, jobId);
   const prior: Record<string, Record<string, number>> = {};
+  const priorProbes = { requests: 0, seconds: 0 };
   const early = await Promise.all(
     indexes.filter((i) => i >= from).map((i) => getJsonIfExists<EarlyVotes>(s3, bucket, keys.earlyVotes(jobId, i))),
   );
-  for (const found of early) Object.assign(prior, found?.votes ?? {});
-  const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior });
+  for (const found of early) {
+    Object.assign(prior, found?.votes ?? {});
+    // Each segment's votes are read by the one step that settles it, so the book counts them once.
+    priorProbes.requests += found?.probes ?? 0;
+    priorProbes.seconds += found?.probeSeconds ?? 0;
+  }
+  const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior, priorProbes });
   ctx.log.debug("speaker decisions", { jobId, decisions });
   await storeVoiceClips(ctx, jobId, next, audio);
   await putJson(s3, bucket, keys.speakerBook(jobId, next.settled), next);
@@ -93,7 +99,10 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
   // Read again, not taken from the caller: the book may have moved on while this segment was at the provider.
   const job = await ctx.jobs.get(jobId);
   const settled = job?.speakersSettled ?? 0;
-  if (!job || settled === 0 || index < settled || (await exists(s3, bucket, keys.earlyVotes(jobId, index)))) return;
+  // A segment already counted done had its ask (or found nothing to ask) on an earlier delivery: a redelivered
+  // message must not pay for probes again.
+  if (!job || settled === 0 || index < settled || job.doneSegments?.has(index)) return;
+  if (await exists(s3, bucket, keys.earlyVotes(jobId, index))) return;
   const options = storedJobOptions(job.options);
   const book = speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, settled)));
   const neighbours = job.doneSegments?.has(index - 1) ? [index - 1, index] : [index];
@@ -103,15 +112,21 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
   await putJson(s3, bucket, keys.earlyVotes(jobId, index), found);
 }
 
-/** A probe plan sent to the provider's diarizer: the answer's words, or why there are none. */
+/**
+ * A probe plan sent to the provider's diarizer: the answer's words, or why there are none, and the seconds of
+ * audio the clip held. One logical request: the client's retries of it are not counted again.
+ */
 function probeAsker(ctx: PipelineContext, options: JobOptions, audio: ProbeAudio): AskDiarizer {
   return async (plan) => {
+    let audioSeconds = 0;
     try {
+      const pcm = await audio.assemble(plan);
+      audioSeconds = pcm.length / BYTES_PER_SAMPLE / SAMPLE_RATE;
       const answer = await ctx.provider.transcribe(
         {
-          audio: encodeFlacPcm(await audio.assemble(plan)),
+          audio: encodeFlacPcm(pcm),
           filename: "probe.flac",
-          audioSeconds: plan.duration,
+          audioSeconds,
           model: options.model,
           task: "transcribe",
           language: options.language,
@@ -119,9 +134,10 @@ function probeAsker(ctx: PipelineContext, options: JobOptions, audio: ProbeAudio
         },
         PROBE_BUDGET,
       );
-      return { words: answer.words ?? [] };
+      return { words: answer.words ?? [], audioSeconds };
     } catch (error) {
-      return { failed: redactSignedUrls(reasonOf(error)) };
+      // A clip that reached the provider counts even when no answer came back: it was sent.
+      return { failed: redactSignedUrls(reasonOf(error)), audioSeconds };
     }
   };
 }

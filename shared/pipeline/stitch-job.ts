@@ -1,7 +1,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import { stitchSegments } from "../domain/stitch.js";
-import { speakerBookSchema } from "../domain/speakers/speaker-book.js";
+import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
+import { jobCost } from "../domain/job-billing.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
 import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
@@ -58,7 +59,14 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
       getJson<SegmentResult>(ctx.clients.s3, ctx.config.workBucket, keys.segmentResult(jobId, index)),
     ),
   );
-  const transcript = await buildTranscript(ctx, jobId, results, options, job.duration ?? 0);
+  // Settled while the segments were transcribed (settle-job-speakers.ts): no provider call here.
+  const book =
+    settlesSpeakers(options) && results.length > 0
+      ? speakerBookSchema.parse(await getJson(ctx.clients.s3, ctx.config.workBucket, keys.speakerBook(jobId, results.length)))
+      : undefined;
+  const transcript = buildTranscript(ctx, jobId, results, options, job.duration ?? 0, book);
+  // Summed once, from what the steps stored: the same figures however often their messages were delivered.
+  const cost = jobCost(results, book);
 
   const outputs: Record<string, string> = {};
   for (const [format, { file, contentType }] of Object.entries(OUTPUT_FILES) as Array<[OutputFormat, (typeof OUTPUT_FILES)[OutputFormat]]>) {
@@ -85,6 +93,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
       wordCount: transcript.words.length,
       outputs,
       duration: transcript.duration,
+      ...cost,
     },
     ctx.now(),
   );
@@ -96,22 +105,23 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
     segments: count,
     words: transcript.words.length,
     speakers: transcript.speakers.length,
+    ...cost,
     first: completed,
   });
   return completed ? "completed" : "already-completed";
 }
 
-async function buildTranscript(
+/** `book` is the speaker book of the whole job, for jobs that settle speakers and have segments. */
+function buildTranscript(
   ctx: PipelineContext,
   jobId: string,
   results: SegmentResult[],
   options: JobOptions,
   duration: number,
-): Promise<Transcript> {
+  book: SpeakerBook | undefined,
+): Transcript {
   if (!settlesSpeakers(options)) return stitchSegments(results, { duration, diarize: false });
-  if (results.length === 0) return stitchSegments(results, { duration, diarize: true });
-  // Settled while the segments were transcribed (settle-job-speakers.ts): no provider call here.
-  const book = speakerBookSchema.parse(await getJson(ctx.clients.s3, ctx.config.workBucket, keys.speakerBook(jobId, results.length)));
+  if (!book) return stitchSegments(results, { duration, diarize: true });
   const limited = limitSpeakers(book, { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers });
   if (limited.merged.length || limited.split.length) {
     ctx.log.info("speaker limits applied", { jobId, merged: limited.merged.length, split: limited.split.length });

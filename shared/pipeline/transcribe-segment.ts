@@ -37,10 +37,11 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   if (!stored) {
     const options = storedJobOptions(job.options);
     const audio = await getBytes(ctx.clients.s3, ctx.config.workBucket, message.audioKey);
+    const audioSeconds = message.segment.end - message.segment.start;
     const answer = await ctx.provider.transcribe({
       audio,
       filename: `segment-${message.index}.flac`,
-      audioSeconds: message.segment.end - message.segment.start,
+      audioSeconds,
       model: options.model,
       task: options.task,
       language: options.language,
@@ -80,6 +81,8 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       words,
       spans: heard.spans,
       speakers: heard.speakers,
+      // What this request cost, kept with its result: the stitcher sums these (job-billing.ts).
+      audioSeconds,
     };
     await ctx.clients.s3.send(
       new PutObjectCommand({

@@ -2,14 +2,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { buildConversation, encodeRecording, makeVideoWithoutAudio, type Recording } from "../audio/conversation.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { scoreTranscript } from "../support/score.js";
 import { captionProblems, parseSrt, parseVtt } from "../support/caption-check.js";
-import { subscribeToJobEvents } from "../../cli/submit.js";
+import { subscribeToJobEvents, uploadRecording, waitForJob } from "../../cli/submit.js";
 import { sessionOn } from "../../cli/stack-session.js";
 import type { JobEvent } from "../../shared/adapters/notifier.js";
+import { realtimeSessionKey } from "../../shared/adapters/job-store.js";
 import type { Transcript } from "../../shared/domain/types.js";
 import { wiring } from "../../shared/wiring.js";
 
@@ -32,9 +33,11 @@ describe("a long recording, end to end on the local stack", () => {
     const file = join(harness.workDir, "meeting.mp3");
     await encodeRecording(conversation, file, "mp3");
     const events = await subscribeToJobEvents(sessionOn(harness.stack));
+    harness.provider.resetStats();
 
     // Act
     const run = await harness.transcribe(file, {}, "verbose_json");
+    const heardByProvider = harness.provider.stats();
 
     // Assess: the job and its transcript
     expect(run.code, run.stderr).toBe(0);
@@ -50,6 +53,16 @@ describe("a long recording, end to end on the local stack", () => {
     expect(job.speakers).toHaveLength(3);
     expect(job.wordCount).toBe(conversation.words.length);
 
+    // Assess: what the job cost at the provider, which was heard by nobody else meanwhile
+    const billing = job.billing!;
+    expect(billing.segmentRequests).toBe(job.segmentCount);
+    expect(billing.segmentSeconds).toBeGreaterThan(job.duration!);
+    expect(job.audioSecondsBilled).toBeGreaterThanOrEqual(job.duration!);
+    expect(job.audioSecondsBilled).toBeCloseTo(billing.segmentSeconds + billing.probeSeconds, 3);
+    expect(billing.probeRequests + billing.segmentRequests).toBe(heardByProvider.requests);
+    expect(Math.abs(job.audioSecondsBilled! - heardByProvider.audioSecondsBilled)).toBeLessThan(0.01);
+    expect(run.stderr).toContain(`${job.audioSecondsBilled!.toFixed(1)} s of audio billed`);
+
     // Assess: the notification
     const heard: JobEvent[] = [];
     for (let i = 0; i < 5 && !heard.some((e) => e.jobId === job.jobId); i++) heard.push(...(await events.next(1)));
@@ -57,6 +70,7 @@ describe("a long recording, end to end on the local stack", () => {
     const event = heard.find((e) => e.jobId === job.jobId);
     expect(event).toMatchObject({ status: "COMPLETED", source: { key: job.source.key } });
     expect(Object.keys(event!.outputs ?? {}).sort()).toEqual(["json", "srt", "text", "verbose_json", "vtt"]);
+    expect(event).toMatchObject({ audioSecondsBilled: job.audioSecondsBilled, billing });
 
     // Assess: all five files are valid
     const read = async (format: string) => {
@@ -90,6 +104,49 @@ describe("a long recording, end to end on the local stack", () => {
       }),
     );
     expect(bySource.Items?.map((i) => i.jobId)).toEqual([job.jobId]);
+  });
+
+  it("reports a realtime session's job and its cost on the session item, and never creates one", async () => {
+    // Prepare: two gateway recordings; only the first session's item is still in the table
+    const stack = sessionOn(harness.stack);
+    const { dynamo } = harness.stack.clients;
+    const table = harness.stack.resources.table;
+    const [kept, expired] = ["sess_e2e0000000000000000000001", "sess_e2e0000000000000000000002"];
+    await dynamo.send(new PutCommand({ TableName: table, Item: { ...realtimeSessionKey(kept), sessionId: kept, status: "SUBMITTED" } }));
+    const recording = buildConversation({ seed: 5, voices: 2, durationSeconds: 24 });
+    harness.provider.addRecording(recording);
+    const file = join(harness.workDir, "session.flac");
+    await encodeRecording(recording, file, "flac");
+
+    // Act: one subscription per waiter (a waiter deletes the events it reads)
+    const ended = await Promise.all(
+      [kept, expired].map(async (sessionId) => {
+        const events = await subscribeToJobEvents(stack);
+        try {
+          const { jobId } = await uploadRecording(stack, file, { "realtime-session": sessionId, language: "en" });
+          return await waitForJob(stack, events, jobId, { timeoutMs: 120_000 });
+        } finally {
+          await events.close();
+        }
+      }),
+    );
+    const item = async (sessionId: string) =>
+      (await dynamo.send(new GetCommand({ TableName: table, Key: realtimeSessionKey(sessionId), ConsistentRead: true }))).Item;
+
+    // Assess
+    for (const [i, sessionId] of [kept, expired].entries()) {
+      const { job, event } = ended[i];
+      expect(job.status, job.error).toBe("COMPLETED");
+      expect(job.realtimeSessionId).toBe(sessionId);
+      expect(job.audioSecondsBilled).toBeGreaterThanOrEqual(job.duration!);
+      expect(event).toMatchObject({ realtimeSessionId: sessionId, audioSecondsBilled: job.audioSecondsBilled });
+    }
+    expect(await item(kept)).toMatchObject({
+      status: "SUBMITTED",
+      batchJobId: ended[0].job.jobId,
+      batchAudioSecondsBilled: ended[0].job.audioSecondsBilled,
+    });
+    expect(await item(expired)).toBeUndefined();
   });
 
   it("fails files that are not audio with a one-line reason, a FAILED record and a notification", async () => {

@@ -87,6 +87,23 @@ function duplicateSendsFor(key: string): void {
   };
 }
 
+/**
+ * The job's provider cost: the same segment requests as the undisturbed run (same audio, same cuts), each
+ * counted once however often it was delivered or paid for, and the parts adding up.
+ */
+function expectCostOfOnce(job: JobRecord, baseline: JobRecord, label: string): void {
+  const billing = job.billing!;
+  expect(billing, `${label}: billing`).toBeDefined();
+  expect(billing.segmentRequests, `${label}: segment requests`).toBe(job.segmentCount);
+  expect(billing.segmentSeconds, `${label}: segment seconds`).toBe(baseline.billing!.segmentSeconds);
+  expect(job.audioSecondsBilled, `${label}: audio seconds billed`).toBeCloseTo(billing.segmentSeconds + billing.probeSeconds, 3);
+}
+
+/** Seconds of audio the provider client was asked to send for a job, one per call (its retries not counted again). */
+function secondsAsked(jobId: string): number {
+  return rig.callsOf(jobId).reduce((sum, call) => sum + call.audioSeconds, 0);
+}
+
 async function expectSameOutputs(job: JobRecord, baseline: Record<string, Buffer>, label: string): Promise<void> {
   const outputs = await rig.outputs(job);
   for (const [file, bytes] of Object.entries(baseline)) {
@@ -153,6 +170,13 @@ describe("delivery faults", () => {
     expect(baseline.status, baseline.error).toBe("COMPLETED");
     const baselineOutputs = await rig.outputs(baseline);
     const depths = await rig.drained(60_000);
+    // Read again now that the late copies have been consumed: they change nothing, the cost included.
+    const dupSqsAfter = (await rig.stack.ctx.jobs.get(dupSqsJob.jobId))!;
+
+    // Assess: the undisturbed job's cost is what its provider calls sent
+    expect(baseline.audioSecondsBilled).toBeGreaterThanOrEqual(baseline.duration!);
+    expect(baseline.audioSecondsBilled!).toBeCloseTo(secondsAsked(baseline.jobId), 2);
+    expect(baseline.billing!.segmentRequests + baseline.billing!.probeRequests).toBe(rig.callsOf(baseline.jobId).length);
 
     // Assess: duplicates
     for (const [label, job, key] of [
@@ -164,8 +188,13 @@ describe("delivery faults", () => {
       expect(job.doneSegments?.size, label).toBe(job.segmentCount);
       expect(rig.reached("stitcher:after-claim", job.jobId), `${label}: stitches`).toBe(1);
       await expectSameOutputs(await rig.stack.ctx.jobs.get(job.jobId).then((j) => j!), baselineOutputs, label);
+      expectCostOfOnce(job, baseline, label);
     }
     expect(rig.callsOf(dupSqsJob.jobId).length, "late duplicates pay the provider nothing").toBe(callsBefore);
+    expect(dupSqsAfter.audioSecondsBilled, "late duplicates change the cost").toBe(dupSqsJob.audioSecondsBilled);
+    expect(dupSqsAfter.billing).toEqual(dupSqsJob.billing);
+    // Copies that ran at once may each have paid for a segment; the job counts each request once.
+    expect(dupSqsJob.audioSecondsBilled!).toBeLessThanOrEqual(secondsAsked(dupSqsJob.jobId) + 0.01);
     const dupSqsPaid = rig.reached("transcriber:after-provider", dupSqsJob.jobId);
 
     // Assess: a crash at every step
@@ -176,6 +205,7 @@ describe("delivery faults", () => {
       expect(rig.reached(STEPS[i], job.jobId), `${STEPS[i]} was reached`).toBeGreaterThanOrEqual(1);
       expect(job.notifiedAt).toBeTruthy();
       await expectSameOutputs(job, baselineOutputs, `crash at ${STEPS[i]}`);
+      expectCostOfOnce(job, baseline, `crash at ${STEPS[i]}`);
     }
 
     // Assess: poison
@@ -226,7 +256,7 @@ describe("delivery faults", () => {
       case: `every segment and stitch message sent ${1 + EXTRA_COPIES} times, all once more after the end`,
       jobs: 1,
       expected: "one job, one stitch, no double-counted segments, identical outputs",
-      outcome: `1 job, ${dupSqsJob.doneSegments?.size}/${dupSqsJob.segmentCount} segments, 1 stitch, 5/5 files byte-identical; concurrent copies paid the provider ${dupSqsPaid} times for ${dupSqsJob.segmentCount} segments, late copies 0 times`,
+      outcome: `1 job, ${dupSqsJob.doneSegments?.size}/${dupSqsJob.segmentCount} segments, 1 stitch, 5/5 files byte-identical; concurrent copies paid the provider ${dupSqsPaid} times for ${dupSqsJob.segmentCount} segments, late copies 0 times; cost counted once (${dupSqsJob.billing?.segmentRequests} segment requests, ${dupSqsJob.billing?.segmentSeconds} s, as undisturbed)`,
       faults: duplicated.length * (EXTRA_COPIES + 1),
       words: conversation.words.length,
       lost: 0,

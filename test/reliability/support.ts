@@ -31,6 +31,8 @@ export type RetryInfo = Parameters<NonNullable<ProviderClientOptions["onRetry"]>
 export interface ProviderCall {
   jobId?: string;
   filename: string;
+  /** Seconds of audio the call sent (each attempt sends it again; the provider bills the one it answers). */
+  audioSeconds: number;
   /** Retries inside this call (attempts - 1). */
   retries: number;
   retryInfos: RetryInfo[];
@@ -179,7 +181,14 @@ export class Rig {
     const provider = this.stack.ctx.provider;
     const transcribe = provider.transcribe.bind(provider);
     provider.transcribe = (req: TranscriptionRequest) => {
-      const call: ProviderCall = { jobId: scope.getStore()?.jobId, filename: req.filename, retries: 0, retryInfos: [], outcome: "ok" };
+      const call: ProviderCall = {
+        jobId: scope.getStore()?.jobId,
+        filename: req.filename,
+        audioSeconds: req.audioSeconds,
+        retries: 0,
+        retryInfos: [],
+        outcome: "ok",
+      };
       this.calls.push(call);
       return this.callScope.run(call, async () => {
         try {

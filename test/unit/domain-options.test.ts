@@ -4,6 +4,7 @@ import {
   DEFAULT_JOB_OPTIONS,
   optionsToMetadata,
   parseJobOptions,
+  realtimeSessionOf,
   storedJobOptions,
   type JobOptions,
 } from "../../shared/domain/options.js";
@@ -208,5 +209,30 @@ describe("storedJobOptions", () => {
   it("refuses a record whose options are not a job's, as a permanent error", () => {
     expect(() => storedJobOptions({ metadata: { language: "elvish" } })).toThrow(PermanentError);
     expect(() => storedJobOptions({ ...DEFAULT_JOB_OPTIONS, chunkSeconds: "soon" })).toThrow(/options are not valid/);
+  });
+});
+
+describe("realtimeSessionOf", () => {
+  it("reads the session a gateway recording names, and refuses what is not a session id", () => {
+    // Act
+    const named = realtimeSessionOf({ "realtime-session": "sess_0123456789abcdef01234567", model: "openai/whisper-large-v3" });
+    const asSent = realtimeSessionOf({ "X-Amz-Meta-Realtime-Session": "sess_abc" });
+    const none = realtimeSessionOf({ language: "en" });
+    const bad = realtimeSessionOf({ "realtime-session": "SESSION#x" });
+
+    // Assess
+    expect(named).toEqual({ sessionId: "sess_0123456789abcdef01234567" });
+    expect(asSent).toEqual({ sessionId: "sess_abc" });
+    expect(none).toEqual({});
+    expect(bad).toEqual({ invalid: "SESSION#x" });
+  });
+
+  it("is not an option: the same recording with or without it has the same options", () => {
+    // Act
+    const plain = parseJobOptions({ language: "en" });
+    const fromSession = parseJobOptions({ language: "en", "realtime-session": "sess_abc" });
+
+    // Assess
+    expect(fromSession).toEqual(plain);
   });
 });

@@ -4,7 +4,7 @@ import { boundaryLinks, localLabels } from "./link-speakers.js";
 import { speakerSamples } from "./speaker-samples.js";
 import { planProbe, type ProbeSpeaker } from "./probe-plan.js";
 import { readProbeVotes, UNCLAIMED } from "./probe-votes.js";
-import { PROBE_DEFAULTS, rotate, SAMPLE, segmentSpan, type AskDiarizer } from "./settle-speakers.js";
+import { countProbe, PROBE_DEFAULTS, rotate, SAMPLE, segmentSpan, type AskDiarizer } from "./settle-speakers.js";
 import { nodeKey, type SpeakerBook } from "./speaker-book.js";
 
 /**
@@ -17,6 +17,7 @@ const EARLY = { refPieces: PROBE_DEFAULTS.refPieces, headPieces: PROBE_DEFAULTS.
 export interface EarlyVotes {
   /** "index/label" -> voice -> votes, for the labels of one segment that overlap words do not tie to its left neighbour. */
   votes: Record<string, Record<string, number>>;
+  /** Probe requests sent for these votes and the seconds of audio they held: the settling step that reads the votes adds them to its book. */
   probes: number;
   probeSeconds: number;
   failed?: string;
@@ -62,9 +63,8 @@ export async function earlyVotes(
     groups.map(async (group) => {
       const plan = planProbe([...refs.filter((r) => r.spans.length > 0), ...group]);
       if (!plan) return;
-      out.probes++;
-      out.probeSeconds += plan.duration;
       const answer = await ask(plan);
+      countProbe(out, plan, answer);
       if ("failed" in answer) {
         out.failed = answer.failed;
         return;

@@ -6,8 +6,12 @@ import { planProbe, top, type AudioSpan, type ProbePlan, type ProbeSpeaker } fro
 import { readProbeVotes, UNCLAIMED } from "./probe-votes.js";
 import { nodeKey, pairKey, type SpeakerBook } from "./speaker-book.js";
 
-/** One probe request: the plan's clip is sent to the provider's diarizer; the answer's words, or why there is none. */
-export type AskDiarizer = (plan: ProbePlan) => Promise<{ words: readonly Word[] } | { failed: string }>;
+/**
+ * One probe request: the plan's clip is sent to the provider's diarizer; the answer's words, or why there is
+ * none, and `audioSeconds`, what the clip that went to the provider held (its padding included; 0 when it never
+ * left, e.g. its audio could not be read; absent: the plan's duration). That is what probes are counted by.
+ */
+export type AskDiarizer = (plan: ProbePlan) => Promise<({ words: readonly Word[] } | { failed: string }) & { audioSeconds?: number }>;
 
 export interface SettleOptions {
   /** Heads per probe clip: more heads, fewer requests, but a longer clip to wait for. */
@@ -23,6 +27,8 @@ export interface SettleOptions {
    * decisive sends nothing.
    */
   prior?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** What asking for `prior` cost: carried into the book's probe count (`probes`) beside this step's own probes. */
+  priorProbes?: { requests: number; seconds: number };
 }
 
 export interface SettleReport {
@@ -31,6 +37,7 @@ export interface SettleReport {
   byProbe: number;
   newVoices: number;
   fallbacks: number;
+  /** Probe requests this step sent, and the seconds of audio they held (`AskDiarizer`'s `audioSeconds`). */
   probes: number;
   probeSeconds: number;
 }
@@ -146,9 +153,9 @@ export async function settleSpeakers(
           ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), turn, opts.headPieces) })),
         ].filter((speaker) => speaker.spans.length > 0));
         if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
-        report.probes++;
-        report.probeSeconds += plan.duration;
-        return { group, plan, answer: await ask(plan) };
+        const answer = await ask(plan);
+        countProbe(report, plan, answer);
+        return { group, plan, answer };
       }),
     );
 
@@ -213,6 +220,11 @@ export async function settleSpeakers(
     const voice = next.voices.find((v) => v.id === chain.voice);
     if (voice) voice.seconds += chain.seconds;
   }
+  // Cumulative, so the book of the last settled prefix holds every probe of the steps that led to it (see job-billing.ts).
+  next.probes = {
+    requests: book.probes.requests + (opts.priorProbes?.requests ?? 0) + report.probes,
+    seconds: book.probes.seconds + (opts.priorProbes?.seconds ?? 0) + report.probeSeconds,
+  };
   const decisions = chains.map((c) => ({
     nodes: c.nodes,
     voice: c.voice!,
@@ -220,6 +232,14 @@ export async function settleSpeakers(
     votes: Object.fromEntries(votes.get(c.id) ?? []),
   }));
   return { book: next, report, decisions };
+}
+
+/** A probe counts by what reached the provider: a clip that never left costs nothing. */
+export function countProbe(spent: { probes: number; probeSeconds: number }, plan: ProbePlan, answer: { audioSeconds?: number }): void {
+  const seconds = answer.audioSeconds ?? plan.duration;
+  if (seconds <= 0) return;
+  spent.probes++;
+  spent.probeSeconds += seconds;
 }
 
 /** Verdicts strongest first, each only where its voice is not already talking in the chain's segments. */

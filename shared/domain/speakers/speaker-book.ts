@@ -32,7 +32,12 @@ export const speakerBookSchema = z.object({
   weak: z.array(z.string()),
   /** Why fallbacks were used (no transcript text): for the job's log. */
   notes: z.array(z.string()),
-  /** Provider requests and seconds of audio spent on probes so far. */
+  /**
+   * Probe requests, and the seconds of audio they held, of the settling steps that led to this book and of the
+   * early votes those steps read: each step adds its own to its predecessor's, so the book of the whole job
+   * holds all of them (what the job's `billing.probeSeconds` is read from). A step redone after a crash
+   * rewrites its book with the redone step's probes; the lost attempt's are not counted.
+   */
   probes: z.object({ requests: z.number().int().nonnegative(), seconds: z.number().nonnegative() }),
 });
 

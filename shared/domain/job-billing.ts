@@ -1,0 +1,51 @@
+import type { SegmentResult } from "./types.js";
+import type { SpeakerBook } from "./speakers/speaker-book.js";
+
+/**
+ * What one job sent to the speech-to-text provider, in the units providers bill: seconds of audio, and
+ * requests. The rules:
+ * - one logical request counts once: the attempts the provider client retried inside one call (429, 5xx,
+ *   timeouts) are not counted again;
+ * - the figures are read from what the steps stored under fixed keys (one result per segment; the speaker
+ *   book of the last settled prefix, which carries the probes of every step before it and of the early
+ *   votes they read), summed once when the job completes. So they do not depend on how often a message was
+ *   delivered, and a request redone because its step died before storing what it got is counted once, as
+ *   the stored result says;
+ * - a probe clip counts when it reached the provider, answered or not.
+ */
+export interface JobBilling {
+  /** Segment requests: one per segment, each the segment's audio with its overlap. */
+  segmentSeconds: number;
+  segmentRequests: number;
+  /** Speaker probe requests: early votes and settling steps (domain/speakers/). */
+  probeSeconds: number;
+  probeRequests: number;
+}
+
+export interface JobCost {
+  /** segmentSeconds + probeSeconds: every second of audio the provider was sent for the job. */
+  audioSecondsBilled: number;
+  billing: JobBilling;
+}
+
+/** Milliseconds are finer than any provider bills, and keep the stored figures free of float noise. */
+const round3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+/**
+ * Sums a finished job's provider use: the segment requests from their stored results, the probes from the
+ * speaker book that settled the last segment (absent for jobs that settle no speakers: no probes).
+ */
+export function jobCost(
+  results: ReadonlyArray<Pick<SegmentResult, "segment" | "audioSeconds">>,
+  book?: Pick<SpeakerBook, "probes">,
+): JobCost {
+  let segmentSeconds = 0;
+  for (const result of results) segmentSeconds += result.audioSeconds ?? result.segment.end - result.segment.start;
+  const billing: JobBilling = {
+    segmentSeconds: round3(segmentSeconds),
+    segmentRequests: results.length,
+    probeSeconds: round3(book?.probes.seconds ?? 0),
+    probeRequests: book?.probes.requests ?? 0,
+  };
+  return { audioSecondsBilled: round3(billing.segmentSeconds + billing.probeSeconds), billing };
+}
