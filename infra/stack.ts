@@ -12,6 +12,8 @@ import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as eventTargets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -25,6 +27,8 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import {
   ENV,
+  indexesOf,
+  TABLE_INDEXES,
   wiring,
   type BucketId,
   type BucketSpec,
@@ -195,8 +199,9 @@ export class SpeechToTextStack extends Stack {
       visibilityTimeout: Duration.seconds(VISIBILITY_FACTOR * (deadLetterConsumer?.timeoutSeconds ?? 30)),
     });
 
-    // ---- Job table: the job item (pk JOB#<id>, sk JOB), its utterances (sk UTT#...),
-    // and jobs by source object through the sparse bySource index.
+    // ---- Job table: the job item (pk JOB#<id>, sk JOB), its utterances (sk UTT#...), realtime
+    // session items (pk SESSION#<id>); jobs by source object through the sparse bySource index, live
+    // sessions by heartbeat through the sparse byHeartbeat index.
     const t = wiring.table;
     this.table = new dynamodb.Table(this, "Jobs", {
       partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -208,12 +213,14 @@ export class SpeechToTextStack extends Stack {
       timeToLiveAttribute: t.ttlAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: t.sourceIndex.name,
-      partitionKey: { name: t.sourceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: t.sourceIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
 
     // ---- Notifications: job ends on SNS (and on EventBridge, from the same code), alarms on their own topic.
     this.topic = new sns.Topic(this, "JobEvents", {
@@ -292,8 +299,9 @@ export class SpeechToTextStack extends Stack {
       for (const b of access.read) fn.grantReadObjects(this.buckets[b]);
       for (const b of access.write) fn.grantWriteObjects(this.buckets[b]);
       for (const b of EXISTENCE_CHECKS[functionId] ?? []) fn.grantListObjects(this.buckets[b]);
+      for (const l of access.list ?? []) fn.grantListObjects(this.buckets[l.bucket], l.prefix);
       for (const q of access.send) fn.grantSendMessages(this.queues[q].queue);
-      if (access.table !== "none") fn.grantJobTable(this.table, access.table, [wiring.table.sourceIndex.name]);
+      if (access.table !== "none") fn.grantJobTable(this.table, access.table, indexesOf(spec));
       if (access.publish) {
         fn.grantPublish(this.topic);
         fn.grantPutEvents(eventBusArn, wiring.eventSource);
@@ -343,6 +351,15 @@ export class SpeechToTextStack extends Stack {
           for (const source of sources) {
             fn.fn.addEventSource(new SqsEventSource(source, { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
           }
+          break;
+        }
+        case "schedule": {
+          // No retries of a failed run: the next run, minutes later, does the same work.
+          new events.Rule(this, `${capitalize(functionId)}Schedule`, {
+            description: `Runs the ${functionId} function every ${trigger.everyMinutes} minutes`,
+            schedule: events.Schedule.rate(Duration.minutes(trigger.everyMinutes)),
+            targets: [new eventTargets.LambdaFunction(fn.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(trigger.everyMinutes) })],
+          });
           break;
         }
       }
@@ -465,6 +482,8 @@ function retryPath(spec: FunctionSpec): string {
       return `SQS redelivers the message (visibility timeout) up to its queue's maxReceiveCount, then the dead-letter function marks the job FAILED; after fixing, upload the source object again.`;
     case "sqsDeadLetter":
       return "the message stays in its dead-letter queue and is retried until it succeeds or its 14-day retention ends (DlqDepth alarm); fix and it drains by itself.";
+    case "schedule":
+      return `the next scheduled run (every ${spec.trigger.everyMinutes} minutes) does the same work again: a session whose sweep died is claimable a minute after its last heartbeat; after fixing, nothing else is needed.`;
   }
 }
 

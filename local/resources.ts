@@ -5,7 +5,7 @@ import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@
 import { DynamoDBClient as RawDynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineClients } from "../shared/clients.js";
 import type { PipelineConfig, ProviderConfig } from "../shared/config.js";
-import { wiring, type QueueId } from "../shared/wiring.js";
+import { TABLE_INDEXES, wiring, type QueueId } from "../shared/wiring.js";
 
 export interface LocalResources {
   buckets: Record<keyof typeof wiring.buckets, string>;
@@ -58,7 +58,9 @@ async function createTable(dynamo: DynamoDBClient): Promise<void> {
   const { table } = wiring;
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: table.name }));
-    return; // kept on disk from an earlier run
+    // Kept on disk from an earlier run. dynalite cannot add an index to it: a table from before an index
+    // existed lacks it (the orphan sweep says so); remove the data folder to have it created anew.
+    return;
   } catch (error) {
     if ((error as Error).name !== "ResourceNotFoundException") throw error;
   }
@@ -69,23 +71,23 @@ async function createTable(dynamo: DynamoDBClient): Promise<void> {
       AttributeDefinitions: [
         { AttributeName: table.partitionKey, AttributeType: "S" },
         { AttributeName: table.sortKey, AttributeType: "S" },
-        { AttributeName: table.sourceIndex.partitionKey, AttributeType: "S" },
-        { AttributeName: table.sourceIndex.sortKey, AttributeType: "S" },
+        ...TABLE_INDEXES.flatMap((index) => [
+          { AttributeName: index.partitionKey, AttributeType: "S" as const },
+          { AttributeName: index.sortKey, AttributeType: "S" as const },
+        ]),
       ],
       KeySchema: [
         { AttributeName: table.partitionKey, KeyType: "HASH" },
         { AttributeName: table.sortKey, KeyType: "RANGE" },
       ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: table.sourceIndex.name,
-          KeySchema: [
-            { AttributeName: table.sourceIndex.partitionKey, KeyType: "HASH" },
-            { AttributeName: table.sourceIndex.sortKey, KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
+      GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+          { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+        ],
+        Projection: { ProjectionType: "ALL" as const },
+      })),
     }),
   );
 }

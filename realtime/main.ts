@@ -14,6 +14,7 @@ import { ProviderClient } from "../shared/provider/client.js";
 import { DEFAULTS, ENV, wiring } from "../shared/wiring.js";
 import { parseKeys, realtimeSettingsFromEnv, REALTIME_ENV, DEFAULT_REALTIME_PORT } from "./config.js";
 import { startGateway } from "./gateway.js";
+import { GatewayMetrics } from "./gateway-metrics.js";
 import { sweepOrphanedSessions } from "./session-orphans.js";
 import { S3SessionRecorder } from "./session-recorder.js";
 import type { SessionStoreOptions } from "./session-submit.js";
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     ffmpeg: ffmpegPaths({ ffmpeg: env[ENV.ffmpegPath] || undefined }).ffmpeg,
     log,
   };
+  const metrics = new GatewayMetrics(env.STT_REALTIME_SERVICE_NAME ?? "stt-realtime");
   const gateway = await startGateway({
     host: "0.0.0.0",
     port: Number(env[REALTIME_ENV.port] || DEFAULT_REALTIME_PORT),
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     }),
     openUpstream: factories.open,
     fallbackUpstream: factories.fallback,
+    onSessionEnd: (summary) => metrics.sessionEnded(summary),
     log,
   });
   log.info("realtime gateway listening", { port: gateway.port, upstream: settings.mode });
@@ -86,20 +89,12 @@ async function main(): Promise<void> {
     (error: unknown) => log.error("orphan sweep at start failed", { error: (error as Error).message }),
   );
 
-  // Live sessions as a CloudWatch metric (embedded metric format on stdout): what autoscaling tracks.
-  const metrics = setInterval(() => {
-    process.stdout.write(
-      `${JSON.stringify({
-        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: "stt/realtime", Dimensions: [["Service"]], Metrics: [{ Name: "ActiveSessions", Unit: "Count" }] }] },
-        Service: env.STT_REALTIME_SERVICE_NAME ?? "stt-realtime",
-        ActiveSessions: gateway.sessions(),
-      })}\n`,
-    );
-  }, 60_000);
+  // Live sessions every minute: what autoscaling tracks.
+  const activeSessions = setInterval(() => metrics.activeSessions(gateway.sessions()), 60_000);
 
   const stop = async (signal: string) => {
     log.info("stopping: closing live sessions and submitting them", { signal, sessions: gateway.sessions() });
-    clearInterval(metrics);
+    clearInterval(activeSessions);
     await gateway.close();
     process.exit(0);
   };

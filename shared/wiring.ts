@@ -6,7 +6,9 @@
 
 export type BucketId = "input" | "work" | "output";
 export type QueueId = "segments" | "stitch";
-export type FunctionId = "chunker" | "transcriber" | "stitcher" | "deadLetter";
+export type FunctionId = "chunker" | "transcriber" | "stitcher" | "deadLetter" | "sessionSweeper";
+/** The job table's global secondary indexes (wiring.table.<id>). */
+export type TableIndexId = "sourceIndex" | "liveSessionIndex";
 
 export interface BucketSpec {
   /** Logical name; the local stack uses it as the bucket name, CDK lets AWS name it. */
@@ -33,7 +35,9 @@ export type Trigger =
    */
   | { kind: "s3"; bucket: BucketId; failureQueueName: string; asyncRetries: number }
   | { kind: "sqs"; queue: QueueId; batchSize: number; maxConcurrency: number }
-  | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number };
+  | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number }
+  /** An EventBridge schedule: the function runs every `everyMinutes`, with no input that matters. */
+  | { kind: "schedule"; everyMinutes: number };
 
 export interface FunctionSpec {
   /** Folder under functions/ holding handler.ts. */
@@ -47,8 +51,12 @@ export interface FunctionSpec {
   access: {
     read: readonly BucketId[];
     write: readonly BucketId[];
+    /** s3:ListBucket, only for keys under `prefix`. */
+    list?: ReadonlyArray<{ bucket: BucketId; prefix: string }>;
     send: readonly QueueId[];
     table: "none" | "read" | "readWrite";
+    /** Indexes it queries (with table access); the source index when unset. */
+    indexes?: readonly TableIndexId[];
     publish: boolean;
     providerSecret: boolean;
   };
@@ -89,6 +97,11 @@ export const wiring = {
     sortKey: "sk",
     /** Find jobs by source object: gsi1pk = SOURCE#<bucket>/<key>, gsi1sk = createdAt. */
     sourceIndex: { name: "bySource", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
+    /**
+     * Realtime sessions still streaming, by last heartbeat: gsi2pk = LIVE_SESSION, gsi2sk = the heartbeat's ISO
+     * time. Sparse: a session leaves it when it ends, so the orphan sweep reads only live sessions.
+     */
+    liveSessionIndex: { name: "byHeartbeat", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
     ttlAttribute: "expiresAt",
   },
 
@@ -147,8 +160,39 @@ export const wiring = {
       needsFfmpeg: false,
       access: { read: [], write: [], send: [], table: "readWrite", publish: true, providerSecret: false },
     },
+    sessionSweeper: {
+      entry: "session-sweeper",
+      // A realtime session whose gateway died is orphaned a minute after its last heartbeat; a sweep every
+      // 5 minutes submits it within ~6 (realtime/session-orphans.ts).
+      trigger: { kind: "schedule", everyMinutes: 5 },
+      // Joining a 4-hour session reads ~3000 parts by URL; the sweep claims no new session in its last minutes.
+      timeoutSeconds: 900,
+      memoryMb: 1024,
+      ephemeralStorageMb: 512,
+      // The parts are joined with ffmpeg's concat, exactly as the gateway joins them at a normal end.
+      needsFfmpeg: true,
+      access: {
+        read: ["work"],
+        write: ["input"],
+        list: [{ bucket: "work", prefix: "sessions/" }],
+        send: [],
+        table: "readWrite",
+        indexes: ["liveSessionIndex", "sourceIndex"],
+        publish: false,
+        providerSecret: false,
+      },
+    },
   } satisfies Record<FunctionId, FunctionSpec>,
 } as const;
+
+/** Every index of the job table (string keys, all attributes projected): what CDK and the local stack create. */
+export const TABLE_INDEXES: ReadonlyArray<{ id: TableIndexId; name: string; partitionKey: string; sortKey: string }> = (
+  ["sourceIndex", "liveSessionIndex"] as const
+).map((id) => ({ id, ...wiring.table[id] }));
+
+/** The indexes a function queries: its wiring's, else the source index. */
+export const indexesOf = (spec: FunctionSpec): string[] =>
+  spec.access.table === "none" ? [] : (spec.access.indexes ?? ["sourceIndex"]).map((id) => wiring.table[id].name);
 
 /** Environment variable names, shared by the code that sets them (CDK, local stack) and the code that reads them. */
 export const ENV = {

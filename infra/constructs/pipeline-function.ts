@@ -163,10 +163,17 @@ export class PipelineFunction extends Construct {
 
   /**
    * s3:ListBucket on the bucket, so that a HeadObject for a missing key answers
-   * 404 instead of 403 (the pipeline checks whether a result already exists).
+   * 404 instead of 403 (the pipeline checks whether a result already exists);
+   * with a prefix, only listings under it (the session sweeper lists a session's parts).
    */
-  grantListObjects(bucket: s3.IBucket): void {
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }));
+  grantListObjects(bucket: s3.IBucket, prefix?: string): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: prefix ? { StringLike: { "s3:prefix": [`${prefix}*`] } } : undefined,
+      }),
+    );
   }
 
   /** s3:PutObject on the bucket's objects; no delete, no ACL or tagging rights. */

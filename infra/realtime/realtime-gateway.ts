@@ -44,6 +44,8 @@ export interface RealtimeGatewayProps {
   certificate?: acm.ICertificate;
   /** `auto` (default), `realtime` or `http`. */
   upstreamMode?: "auto" | "realtime" | "http";
+  /** Sessions end in a batch job (default true); false: their parts stay in the work bucket (STT_REALTIME_BATCH_JOB=off). */
+  batchJob?: boolean;
   vpc?: ec2.IVpc;
   minTasks?: number;
   maxTasks?: number;
@@ -118,6 +120,7 @@ export class RealtimeGateway extends Construct {
         environment: {
           [REALTIME_ENV.port]: String(DEFAULT_REALTIME_PORT),
           [REALTIME_ENV.upstream]: props.upstreamMode ?? "auto",
+          [REALTIME_ENV.batchJob]: props.batchJob === false ? "off" : "on",
           [REALTIME_ENV.keysSecretArn]: this.keysSecret.secretArn,
           STT_REALTIME_SERVICE_NAME: id,
           [ENV.apiKeySecretArn]: props.providerSecret.secretArn,
@@ -155,10 +158,15 @@ export class RealtimeGateway extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [props.inputBucket.arnForObjects("realtime/*")] }),
     );
+    // The live-session index: at start the gateway ends sessions a dead gateway left behind.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"],
-        resources: [props.table.tableArn, `${props.table.tableArn}/index/${wiring.table.sourceIndex.name}`],
+        resources: [
+          props.table.tableArn,
+          `${props.table.tableArn}/index/${wiring.table.sourceIndex.name}`,
+          `${props.table.tableArn}/index/${wiring.table.liveSessionIndex.name}`,
+        ],
       }),
     );
     props.key.grant(role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey");
@@ -171,7 +179,8 @@ export class RealtimeGateway extends Construct {
       metric: new cloudwatch.Metric({
         namespace: "stt/realtime",
         metricName: "ActiveSessions",
-        dimensionsMap: { Service: id },
+        // Powertools Metrics' default dimension (realtime/gateway-metrics.ts), set from STT_REALTIME_SERVICE_NAME.
+        dimensionsMap: { service: id },
         statistic: "Average",
         period: Duration.minutes(1),
       }),

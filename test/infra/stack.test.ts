@@ -14,6 +14,8 @@ import type { IConstruct } from "constructs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import {
   ENV,
+  indexesOf,
+  TABLE_INDEXES,
   wiring,
   type BucketId,
   type FunctionId,
@@ -414,7 +416,7 @@ describe("ffmpeg layer", () => {
 });
 
 describe("job table", () => {
-  it("is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the bySource index", () => {
+  it("is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the wiring's indexes (bySource, byHeartbeat)", () => {
     const t = wiring.table;
     template.hasResource("AWS::DynamoDB::Table", {
       Properties: {
@@ -426,16 +428,14 @@ describe("job table", () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: "KMS", KMSMasterKeyId: arn(stack.key) },
         TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true },
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: t.sourceIndex.name,
-            KeySchema: [
-              { AttributeName: t.sourceIndex.partitionKey, KeyType: "HASH" },
-              { AttributeName: t.sourceIndex.sortKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
+        GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: "HASH" },
+            { AttributeName: index.sortKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        })),
       },
       DeletionPolicy: "Retain",
     });
@@ -540,12 +540,12 @@ describe("IAM: each function gets only what its wiring uses", () => {
   const expectedActions = (id: FunctionId): string[] => {
     const { access, trigger } = SPECS[id];
     const actions = new Set<string>(["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
-    if (trigger.kind !== "s3") {
+    if (trigger.kind === "sqs" || trigger.kind === "sqsDeadLetter") {
       for (const a of ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) actions.add(a);
     }
     if (access.read.length) actions.add("s3:GetObject");
     if (access.write.length) actions.add("s3:PutObject");
-    if (EXISTENCE_CHECKS[id]?.length) actions.add("s3:ListBucket");
+    if (EXISTENCE_CHECKS[id]?.length || access.list?.length) actions.add("s3:ListBucket");
     if (access.send.length || trigger.kind === "s3") actions.add("sqs:SendMessage");
     if (access.table !== "none") for (const a of TABLE_ACTIONS[access.table]) actions.add(a);
     if (access.publish) {
@@ -579,7 +579,7 @@ describe("IAM: each function gets only what its wiring uses", () => {
     expect(resourcesFor(id, "s3:GetObject")).toEqual(read.map((b) => JSON.stringify(objectsOf(stack.buckets[b]))).sort());
     expect(resourcesFor(id, "s3:PutObject")).toEqual(write.map((b) => JSON.stringify(objectsOf(stack.buckets[b]))).sort());
     expect(resourcesFor(id, "s3:ListBucket")).toEqual(
-      (EXISTENCE_CHECKS[id] ?? []).map((b) => JSON.stringify(arn(stack.buckets[b]))).sort(),
+      [...(EXISTENCE_CHECKS[id] ?? []), ...(SPECS[id].access.list ?? []).map((l) => l.bucket)].map((b) => JSON.stringify(arn(stack.buckets[b]))).sort(),
     );
   });
 
@@ -600,11 +600,11 @@ describe("IAM: each function gets only what its wiring uses", () => {
     expect(resourcesFor(id, "sqs:ReceiveMessage")).toEqual(consumed.map((q) => JSON.stringify(q)).sort());
   });
 
-  it.each(FUNCTION_IDS)("%s: table actions on the table, Query on the bySource index only", (id) => {
+  it.each(FUNCTION_IDS)("%s: table actions on the table, Query on its wiring's indexes only", (id) => {
     const tableArn = JSON.stringify(arn(stack.table));
-    const indexArn = JSON.stringify({ "Fn::Join": ["", [arn(stack.table), `/index/${wiring.table.sourceIndex.name}`]] });
+    const indexArns = indexesOf(SPECS[id]).map((name) => JSON.stringify({ "Fn::Join": ["", [arn(stack.table), `/index/${name}`]] }));
     expect(resourcesFor(id, "dynamodb:PutItem")).toEqual(SPECS[id].access.table === "readWrite" ? [tableArn] : []);
-    expect(resourcesFor(id, "dynamodb:Query")).toEqual(SPECS[id].access.table === "none" ? [] : [tableArn, indexArn].sort());
+    expect(resourcesFor(id, "dynamodb:Query")).toEqual(SPECS[id].access.table === "none" ? [] : [tableArn, ...indexArns].sort());
   });
 
   it.each(FUNCTION_IDS)("%s: publishes to the job topic and the default bus, for the pipeline's source only", (id) => {

@@ -40,7 +40,12 @@ describe("realtime gateway construct", () => {
   it("scales on live sessions per task", () => {
     template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalingPolicy", {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-        CustomizedMetricSpecification: Match.objectLike({ MetricName: "ActiveSessions", Namespace: "stt/realtime" }),
+        CustomizedMetricSpecification: Match.objectLike({
+          MetricName: "ActiveSessions",
+          Namespace: "stt/realtime",
+          // The dimension Powertools Metrics publishes with (realtime/gateway-metrics.ts).
+          Dimensions: [Match.objectLike({ Name: "service" })],
+        }),
         TargetValue: 50,
       }),
     });
