@@ -197,6 +197,7 @@ export async function startLocalRealtime(stack: LocalStack, port?: number): Prom
     upstreamUrl: settings.upstreamUrl,
     limits: settings.limits,
     http: settings.http,
+    batchJob: settings.batchJob,
   });
   return { gateway, keyHint, mode: settings.mode };
 }
@@ -207,6 +208,7 @@ export async function waitForSessionJob(session: StackSession, sessionId: string
   while (Date.now() < deadline) {
     const item = await getSessionItem(session.clients.dynamo, session.resources.table, sessionId);
     if (item?.status === "EMPTY") throw new Error(`session ${sessionId} received no audio: no job`);
+    if (item?.status === "CLOSED") throw new Error(`session ${sessionId} ended without a batch job (${REALTIME_ENV.batchJob}=off)`);
     if (item?.status === "FAILED") throw new Error(`session ${sessionId} could not be submitted: ${item.error ?? "unknown reason"}`);
     if (item?.jobId) {
       const job = await session.jobs.get(item.jobId);

@@ -78,6 +78,8 @@ export class RealtimeSession {
   /** Usage of upstreams this session has left behind (a relay lost mid-session). */
   private earlierUsage: LiveUsage = { audioSecondsBilled: 0, requests: 0, partialRequests: 0 };
   private limitReached = false;
+  /** Utterance end events, in order, each after its audio is stored (see onceDurable). */
+  private acknowledged: Promise<void> = Promise.resolve();
 
   private constructor(private readonly deps: SessionDeps) {
     this.startedAt = deps.now();
@@ -168,6 +170,8 @@ export class RealtimeSession {
   private async finish(reason: CloseReason): Promise<SessionOutcome> {
     // A client that closed cleanly is not listening any more either: stop the live side at once.
     this.upstream.close();
+    // Acknowledgements already on their way go out (and are counted) before the session is closed.
+    await this.acknowledged;
     const live = this.usage();
     const outcome = await this.recording.finish({
       reason: this.limitReached ? "session_limit" : reason,
@@ -203,6 +207,7 @@ export class RealtimeSession {
   /** Waits (bounded) for the transcripts of what was already heard: for a client that asked to finish. */
   async drain(): Promise<void> {
     await this.upstream.drain(this.deps.limits.drainTimeoutMs);
+    await this.acknowledged;
   }
 
   private append(samples: Int16Array, base64: string): void {
@@ -255,6 +260,20 @@ export class RealtimeSession {
     return undefined;
   }
 
+  /**
+   * An utterance's end event is its acknowledgement: it goes out once the session's audio up to the
+   * utterance's end is stored, so a gateway that dies afterwards loses nothing the client saw
+   * acknowledged. Events keep their order. If storing keeps failing, the event goes out anyway (the text
+   * is the client's) and the session's record ends FAILED should the audio never be stored.
+   */
+  private onceDurable(endSeconds: number, send: () => void): void {
+    const through = Math.ceil(endSeconds * SAMPLE_RATE);
+    this.acknowledged = this.acknowledged
+      .then(() => this.recording.durableThrough(through))
+      .catch((error: unknown) => this.deps.log.warn("utterance acknowledged before its audio was stored", { sessionId: this.deps.id, error: reasonOf(error) }))
+      .then(send);
+  }
+
   private problem(problem: ProtocolProblem): void {
     this.deps.send(errorEvent(problem));
   }
@@ -271,21 +290,23 @@ export class RealtimeSession {
       this.lastItemId = itemId;
     },
     delta: (itemId, text) => this.deps.send({ type: "conversation.item.input_audio_transcription.delta", item_id: itemId, content_index: 0, delta: text }),
-    completed: (itemId, result) => {
-      this.utterances++;
-      this.deps.send({ type: "conversation.item.input_audio_transcription.completed", item_id: itemId, content_index: 0, ...result });
-    },
-    failed: (itemId, failure) => {
-      this.utterances++;
-      this.deps.send({
-        type: "conversation.item.input_audio_transcription.failed",
-        item_id: itemId,
-        content_index: 0,
-        start: failure.start,
-        end: failure.end,
-        error: { type: "transcription_error", code: failure.code, message: failure.message },
-      });
-    },
+    completed: (itemId, result) =>
+      this.onceDurable(result.end, () => {
+        this.utterances++;
+        this.deps.send({ type: "conversation.item.input_audio_transcription.completed", item_id: itemId, content_index: 0, ...result });
+      }),
+    failed: (itemId, failure) =>
+      this.onceDurable(failure.end, () => {
+        this.utterances++;
+        this.deps.send({
+          type: "conversation.item.input_audio_transcription.failed",
+          item_id: itemId,
+          content_index: 0,
+          start: failure.start,
+          end: failure.end,
+          error: { type: "transcription_error", code: failure.code, message: failure.message },
+        });
+      }),
     problem: (problem) => this.problem(problem),
     lost: (reason) => {
       if (this.ending) return;

@@ -90,6 +90,11 @@ describe("realtime gateway on the local stack", () => {
     expect(item).toMatchObject({ status: "SUBMITTED", closeReason: "client_closed", jobId: job.jobId, upstream: "http" });
     expect(item!.audioSeconds).toBeCloseTo(conversation.duration, 1);
     expect(item!.utteranceCount).toBe(result.completed.length);
+    // The live side's cost: pieces billed once each, not the utterance so far for every delta.
+    expect(item!.livePartialRequests).toBeGreaterThan(0);
+    expect(item!.liveRequests).toBeGreaterThan(item!.livePartialRequests!);
+    expect(item!.liveAudioSecondsBilled).toBeGreaterThan(0.7 * conversation.duration);
+    expect(item!.liveAudioSecondsBilled).toBeLessThanOrEqual(1.3 * conversation.duration);
   });
 
   it("realtime upstream (auto finds the provider's endpoint): relayed events with item ids and times, then the batch job", async () => {

@@ -207,6 +207,9 @@ describe("realtime gateway: utterances and limits", () => {
     const committed = await c.next("input_audio_buffer.committed");
     const completed = await c.next("conversation.item.input_audio_transcription.completed");
     expect(completed).toMatchObject({ item_id: committed.item_id, transcript: "heard 1.5 s", start: 0, end: 1.5, content_index: 0 });
+    // The completed event is the utterance's acknowledgement: its audio was made durable first.
+    const [recorded] = [...recorder.sessions.values()];
+    expect(recorded.durableThrough).toBeGreaterThanOrEqual(1.5 * 16000);
     c.ws.close();
   });
 
