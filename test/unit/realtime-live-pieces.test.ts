@@ -7,6 +7,7 @@ import { frameLevels, joinPieces, pieceCut, pieceRules } from "../../realtime/up
 import { HttpUpstream } from "../../realtime/upstream/http-upstream.js";
 import { DEFAULT_HTTP_UPSTREAM } from "../../realtime/upstream/select.js";
 import { DEFAULT_VAD } from "../../realtime/vad.js";
+import { realtimeSettingsFromEnv } from "../../realtime/config.js";
 import type { UpstreamListener } from "../../realtime/upstream/types.js";
 import type { ProviderClient } from "../../shared/provider/client.js";
 
@@ -162,5 +163,17 @@ describe("HTTP upstream: live text in pieces", () => {
     expect(heard.requests).toHaveLength(1);
     expect(heard.completed).toMatchObject([{ transcript: "p1" }]);
     expect(heard.requests[0]).toBeCloseTo(heard.completed[0].end - heard.completed[0].start, 2);
+  });
+});
+
+describe("live text settings", () => {
+  it("reads STT_REALTIME_PARTIALS and STT_REALTIME_PIECE_MAX_MS, and refuses the retired delta interval", () => {
+    expect(realtimeSettingsFromEnv({}).http).toEqual({ partials: "pieces", pieces: { minSeconds: 1, maxSeconds: 1.5 } });
+    expect(realtimeSettingsFromEnv({ STT_REALTIME_PARTIALS: "off", STT_REALTIME_PIECE_MAX_MS: "3000" }).http).toEqual({
+      partials: "off",
+      pieces: { minSeconds: 2, maxSeconds: 3 },
+    });
+    expect(() => realtimeSettingsFromEnv({ STT_REALTIME_PARTIALS: "some" })).toThrow(/STT_REALTIME_PARTIALS must be one of pieces, off/);
+    expect(() => realtimeSettingsFromEnv({ STT_REALTIME_DELTA_INTERVAL_MS: "500" })).toThrow(/no longer read.*STT_REALTIME_PARTIALS/);
   });
 });
