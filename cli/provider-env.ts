@@ -1,4 +1,4 @@
-import { DEFAULTS } from "../shared/wiring.js";
+import { plainProviderKey, providerConfigFromEnv, type Env } from "../shared/config.js";
 
 export interface ProviderEnv {
   baseUrl: string;
@@ -6,11 +6,15 @@ export interface ProviderEnv {
   model: string;
 }
 
-/** Provider settings from the environment; null when no key is set (the caller says what to set). */
-export function providerFromEnv(env = process.env): ProviderEnv | null {
-  const apiKey = env.STT_API_KEY || env.TOGETHER_API_KEY;
+/**
+ * Provider settings from the environment, read as the pipeline reads them (shared/config.ts: the same
+ * variables, the same defaults); null when no key is set (the caller says what to set).
+ */
+export function providerFromEnv(env: Env = process.env): ProviderEnv | null {
+  const apiKey = plainProviderKey(env);
   if (!apiKey) return null;
-  return { baseUrl: env.STT_BASE_URL || DEFAULTS.baseUrl, apiKey, model: env.STT_MODEL || DEFAULTS.model };
+  const { baseUrl, model } = providerConfigFromEnv(env, async () => apiKey);
+  return { baseUrl, apiKey, model };
 }
 
 export const MISSING_KEY_MESSAGE =

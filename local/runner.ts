@@ -1,16 +1,21 @@
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import type { S3Event, SQSEvent, SQSRecord } from "aws-lambda";
+import pLimit from "p-limit";
 import type { PipelineClients } from "../shared/clients.js";
 import type { Log } from "../shared/pipeline/context.js";
 import type { S3Handler, SqsHandler } from "../shared/pipeline/queue-handlers.js";
+import type { ObjectCreated } from "./emulators.js";
 
 /**
- * Delivers events the way Lambda's integrations would: S3 ObjectCreated
- * events for new objects (async invoke, two retries), SQS batches through an
- * event-source poller with bounded concurrency that honours
- * batchItemFailures (failed items stay on the queue and come back after
- * the visibility timeout; the queue's redrive policy moves them to the DLQ).
+ * Delivers events the way Lambda's integrations would: one S3 ObjectCreated
+ * event per upload (async invoke, retried, then handed to an on-failure
+ * destination), SQS batches through an event-source poller with bounded
+ * concurrency that honours batchItemFailures (failed items stay on the queue
+ * and come back after the visibility timeout; the queue's redrive policy
+ * moves them to the DLQ).
  */
 export interface SqsSource {
   name: string;
@@ -24,11 +29,22 @@ export interface SqsSource {
 }
 
 export interface S3Source {
+  /** The function's name in the stats. */
+  name: string;
   bucket: string;
+  /** The bucket's uploads, one per request that created an object (LocalEmulators.objectsCreated). */
+  objectsCreated: (bucket: string, signal: AbortSignal) => AsyncIterable<ObjectCreated>;
   handler: S3Handler;
+  /** Invocations at once; more events wait their turn, in order. */
   maxConcurrency: number;
+  /** Attempts after the first, as Lambda retries an async invocation. */
   retries: number;
-  onGiveUp?: (event: S3Event, error: unknown) => Promise<void>;
+  /** Waits before each retry (Lambda waits about 1 and 2 minutes); the last one repeats if there are more retries. */
+  retryDelaysMs: readonly number[];
+  /** Longest an invocation may run, like a Lambda timeout. */
+  timeoutMs: number;
+  /** Lambda's on-failure destination: an event still failing after the retries goes there, in Lambda's record. */
+  failureQueueUrl?: string;
 }
 
 export interface RunnerStats {
@@ -39,8 +55,8 @@ export interface RunnerStats {
 
 export class EventRunner {
   private running = true;
+  private readonly stopping = new AbortController();
   private readonly loops: Promise<void>[] = [];
-  private readonly seen = new Set<string>();
   readonly stats: RunnerStats = { invocations: {}, inFlight: {}, maxInFlight: {} };
 
   constructor(
@@ -54,11 +70,12 @@ export class EventRunner {
   }
 
   addS3Source(source: S3Source): void {
-    this.loops.push(this.pollBucket(source));
+    this.loops.push(this.consumeUploads(source));
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     await Promise.allSettled(this.loops);
   }
 
@@ -119,47 +136,78 @@ export class EventRunner {
     }
   }
 
-  private async pollBucket(source: S3Source): Promise<void> {
-    const active = new Set<Promise<void>>();
-    while (this.running) {
-      try {
-        let token: string | undefined;
-        do {
-          const out = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: source.bucket, ContinuationToken: token }));
-          for (const object of out.Contents ?? []) {
-            const id = `${object.Key}\n${object.ETag}`;
-            if (this.seen.has(id)) continue;
-            this.seen.add(id);
-            while (active.size >= source.maxConcurrency) await Promise.race(active);
-            const task = this.deliverS3(source, object.Key!, object.ETag ?? "", object.Size ?? 0).finally(() => active.delete(task));
-            active.add(task);
-          }
-          token = out.NextContinuationToken;
-        } while (token && this.running);
-      } catch (error) {
-        if (this.running) this.log.warn("listing the input bucket failed", { error: (error as Error).message });
-      }
-      await sleep(200);
+  /** One invocation per upload, as S3 notifies Lambda; at most `maxConcurrency` at once, the rest queued in order. */
+  private async consumeUploads(source: S3Source): Promise<void> {
+    // Queued invocations that have not started when the runner stops are dropped (settled, never run).
+    const limit = pLimit({ concurrency: source.maxConcurrency, rejectOnClear: true });
+    const invocations = new Set<Promise<void>>();
+    this.stopping.signal.addEventListener("abort", () => limit.clearQueue(), { once: true });
+    for await (const created of source.objectsCreated(source.bucket, this.stopping.signal)) {
+      // Described now, not when its turn comes: the event carries the ETag and size of this upload, as S3's does.
+      const event = this.describe(created);
+      const invocation = limit(async () => this.deliverS3(source, await event))
+        .catch((error: Error) => {
+          if (error.name !== "AbortError") this.log.error("an upload's event could not be handed on", { fn: source.name, error: error.message });
+        })
+        .finally(() => invocations.delete(invocation));
+      invocations.add(invocation);
     }
-    await Promise.allSettled(active);
+    await Promise.allSettled(invocations);
   }
 
-  private async deliverS3(source: S3Source, key: string, etag: string, size: number): Promise<void> {
-    const event = s3Event(source.bucket, key, etag, size, this.region);
-    for (let attempt = 0; attempt <= source.retries; attempt++) {
-      this.enter("chunker");
-      try {
-        await source.handler(event);
-        return;
-      } catch (error) {
-        this.log.warn("chunker invocation failed", { attempt, error: (error as Error).message });
-        if (attempt === source.retries) await source.onGiveUp?.(event, error);
-        else await sleep(1000 * (attempt + 1));
-      } finally {
-        this.leave("chunker");
-      }
+  private async describe(created: ObjectCreated): Promise<S3Event> {
+    try {
+      const head = await this.clients.s3.send(new HeadObjectCommand({ Bucket: created.bucket, Key: created.key }));
+      return s3Event(created.bucket, created.key, head.ETag ?? "", head.ContentLength ?? 0, this.region, head.VersionId);
+    } catch (error) {
+      // Deleted (or overwritten and deleted) since: S3 notified all the same, and the chunker finds it gone.
+      this.log.warn("an uploaded object could not be described", { bucket: created.bucket, error: (error as Error).message });
+      return s3Event(created.bucket, created.key, "", 0, this.region);
     }
   }
+
+  private async deliverS3(source: S3Source, event: S3Event): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      this.enter(source.name);
+      try {
+        await withTimeout(source.handler(event), source.timeoutMs, `${source.name} timed out`);
+        return;
+      } catch (error) {
+        this.log.warn("invocation failed", { fn: source.name, attempt, error: (error as Error).message });
+        if (attempt >= source.retries) return await this.giveUp(source, event, error, attempt + 1);
+      } finally {
+        this.leave(source.name);
+      }
+      await sleep(source.retryDelaysMs[Math.min(attempt, source.retryDelaysMs.length - 1)] ?? 0);
+    }
+  }
+
+  /** As Lambda hands an async event it gave up on to the function's on-failure destination. */
+  private async giveUp(source: S3Source, event: S3Event, error: unknown, attempts: number): Promise<void> {
+    if (!source.failureQueueUrl) {
+      this.log.error("an upload's event failed every attempt and has no failure destination", { fn: source.name });
+      return;
+    }
+    const record = onFailureRecord(source.name, event, error, attempts, this.region);
+    await this.clients.sqs.send(new SendMessageCommand({ QueueUrl: source.failureQueueUrl, MessageBody: JSON.stringify(record) }));
+  }
+}
+
+/** The record Lambda sends an async invocation's on-failure destination. */
+export function onFailureRecord(fn: string, event: S3Event, error: unknown, attempts: number, region = "us-east-1") {
+  return {
+    version: "1.0",
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: `arn:aws:lambda:${region}:000000000000:function:${fn}:$LATEST`,
+      condition: "RetriesExhausted",
+      approximateInvokeCount: attempts,
+    },
+    requestPayload: event,
+    responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+    responsePayload: { errorType: (error as Error)?.name ?? "Error", errorMessage: (error as Error)?.message ?? String(error) },
+  };
 }
 
 /** The record shape Lambda builds from an SQS message. */
@@ -184,7 +232,7 @@ function toSqsRecord(m: Message, queueArn: string, region: string): SQSRecord {
 }
 
 /** The event S3 sends Lambda: keys URL-encoded, spaces as '+'. */
-export function s3Event(bucket: string, key: string, etag: string, size: number, region = "us-east-1"): S3Event {
+export function s3Event(bucket: string, key: string, etag: string, size: number, region = "us-east-1", versionId?: string): S3Event {
   const encodedKey = encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/");
   return {
     Records: [
@@ -201,15 +249,17 @@ export function s3Event(bucket: string, key: string, etag: string, size: number,
           s3SchemaVersion: "1.0",
           configurationId: "chunker",
           bucket: { name: bucket, ownerIdentity: { principalId: "local" }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodedKey, size, eTag: etag.replace(/"/g, ""), sequencer: Date.now().toString(16) },
+          object: {
+            key: encodedKey,
+            size,
+            eTag: etag.replace(/"/g, ""),
+            ...(versionId ? { versionId } : {}),
+            sequencer: Date.now().toString(16),
+          },
         },
       },
     ],
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -1,23 +1,19 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createClients, type PipelineClients } from "../shared/clients.js";
-import type { PipelineConfig } from "../shared/config.js";
+import { configFromEnv, type PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import { createContext, providerSlots, type Log, type PipelineContext } from "../shared/pipeline/context.js";
-import {
-  chunkerHandler,
-  deadLetterHandler,
-  stitcherHandler,
-  transcriberHandler,
-} from "../shared/pipeline/queue-handlers.js";
 import { ProviderClient, type ProviderClientOptions } from "../shared/provider/client.js";
-import { DEFAULTS, wiring } from "../shared/wiring.js";
 import { startEmulators, type Emulators } from "./emulators.js";
-import { createResources, localConfig, localDynamo, type LocalResources } from "./resources.js";
+import { s3HandlerOf, sqsHandlerOf } from "./handlers.js";
+import { createResources, localDynamo, localEnvironment, type LocalResources } from "./resources.js";
 import { EventRunner } from "./runner.js";
+import { localTopology, type LocalOverrides } from "./topology.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { restoreBucket, saveBucket } from "./output-mirror.js";
 
-export interface LocalStackOptions {
+/** A local stack: the wiring's resources and triggers with its numbers, but for the overrides (LocalOverrides) given here. */
+export interface LocalStackOptions extends LocalOverrides {
   provider: { baseUrl: string; apiKey: string; model?: string };
   /** dynalite's folder; jobs survive a restart there. Omitted = in memory (tests). */
   dataDir?: string;
@@ -26,14 +22,14 @@ export interface LocalStackOptions {
   awsPort?: number;
   dynamodbPort?: number;
   log?: Log;
+  /**
+   * Segment length of every job that does not set chunk-seconds (tests: short segments, for speed). Unset,
+   * the length follows each recording's duration and the provider cap, as in Lambda, where this setting
+   * only covers recordings of unknown duration.
+   */
   chunkSeconds?: number;
   overlapSeconds?: number;
-  /** Concurrent transcriber invocations (the wiring's by default). */
-  transcriberConcurrency?: number;
-  /** Provider requests in flight, segments and probes together (the transcriber concurrency by default, as in the wiring). */
-  providerMaxInFlight?: number;
-  visibilityTimeoutSeconds?: number;
-  maxReceiveCount?: number;
+  /** Replaces the provider client's settings from the configuration (tests: seeded jitter, short backoff, retry hooks). */
   providerClient?: Partial<ProviderClientOptions>;
   checkpoint?: PipelineContext["checkpoint"];
 }
@@ -48,23 +44,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const syntheticRecord = {
-  messageId: "chunker-failure",
-  receiptHandle: "local",
-  attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "local", ApproximateFirstReceiveTimestamp: "0" },
-  messageAttributes: {},
-  md5OfBody: "",
-  eventSource: "aws:sqs",
-  eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${wiring.functions.chunker.trigger.failureQueueName}`,
-  awsRegion: "us-east-1",
-};
-
 export const quietLog: Log = new Logger({ serviceName: "stt-local", logLevel: "SILENT" });
 
 /**
  * The whole pipeline on one machine: real emulators, the resources of the
  * wiring definition, and an event runner delivering S3 and SQS events to the
- * same handler functions Lambda runs.
+ * same handler functions Lambda runs, configured through the same
+ * environment contract.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? quietLog;
@@ -76,32 +62,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const endpoints = { aws: emulators.awsEndpoint, dynamodb: emulators.dynamodbEndpoint };
   const clients = createClients(endpoints);
   const rawDynamo = localDynamo(endpoints.dynamodb);
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
-  const resources = await createResources(clients, rawDynamo, {
-    visibilityTimeoutSeconds,
-    maxReceiveCount: options.maxReceiveCount ?? wiring.queues.segments.maxReceiveCount,
-  });
-  const config = localConfig(
-    resources,
-    {
-      baseUrl: options.provider.baseUrl,
-      model: options.provider.model ?? DEFAULTS.model,
-      apiKey: async () => options.provider.apiKey,
-      timeoutMs: 60_000,
-      maxAttempts: 4,
-    },
-    {
-      chunkSeconds: options.chunkSeconds ?? DEFAULTS.chunkSeconds,
-      overlapSeconds: options.overlapSeconds ?? DEFAULTS.overlapSeconds,
-      // Segment lengths from duration and cap, as in Lambda; a stack given chunkSeconds (the tests' short
-      // segments) cuts every job without chunk-seconds metadata at that length instead.
-      segmentCap:
-        options.chunkSeconds === undefined
-          ? (options.providerMaxInFlight ?? options.transcriberConcurrency ?? wiring.provider.maxInFlight)
-          : undefined,
-    },
+  const overrides: LocalOverrides = {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount,
+    providerMaxInFlight: options.providerMaxInFlight,
+    transcriberConcurrency: options.transcriberConcurrency,
+  };
+  const topology = localTopology(overrides);
+  const resources = await createResources(clients, rawDynamo, overrides);
+  const fromEnv = configFromEnv(
+    localEnvironment(resources, {
+      provider: options.provider,
+      chunkSeconds: options.chunkSeconds,
+      overlapSeconds: options.overlapSeconds,
+      providerMaxInFlight: topology.providerMaxInFlight,
+    }),
   );
-  config.providerMaxInFlight = options.providerMaxInFlight ?? options.transcriberConcurrency ?? config.providerMaxInFlight;
+  // A stack given chunkSeconds cuts at that length whatever the duration (see LocalStackOptions.chunkSeconds).
+  const config: PipelineConfig =
+    options.chunkSeconds === undefined ? fromEnv : { ...fromEnv, defaults: { ...fromEnv.defaults, segmentCap: undefined } };
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
     apiKey: config.provider.apiKey,
@@ -111,60 +90,39 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     limiter: providerSlots(clients.dynamo, config),
     ...options.providerClient,
   });
-  const ctx = createContext(config, clients, ffmpegPaths(), log, { provider, checkpoint: options.checkpoint });
+  const ffmpeg = ffmpegPaths({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
+  const ctx = createContext(config, clients, ffmpeg, log, { provider, checkpoint: options.checkpoint });
   if (options.outputsDir) await restoreBucket(clients.s3, resources.buckets.output, options.outputsDir);
   await recoverInterruptedJobs(ctx, rawDynamo);
 
   const runner = new EventRunner(clients, log);
-  const deadLetter = deadLetterHandler(ctx);
-  const fns = wiring.functions;
-  // An invocation may run as long as its function's Lambda timeout, and no longer than a message stays hidden.
-  const timeoutMs = (id: keyof typeof fns) => Math.min(fns[id].timeoutSeconds, visibilityTimeoutSeconds) * 1000;
-  runner.addS3Source({
-    bucket: resources.buckets.input,
-    handler: chunkerHandler(ctx),
-    // Lambda runs one chunker per upload; here two at most, so that decodes share this machine's cores.
-    maxConcurrency: 2,
-    retries: fns.chunker.trigger.asyncRetries,
-    // As Lambda's on-failure destination would: hand the event to the dead-letter handler.
-    onGiveUp: async (event, error) => {
-      const body = JSON.stringify({
-        requestContext: { condition: "RetriesExhausted" },
-        requestPayload: event,
-        responsePayload: { errorMessage: (error as Error).message },
+  for (const source of topology.sources) {
+    if (source.kind === "s3") {
+      runner.addS3Source({
+        name: source.fn,
+        bucket: resources.buckets[source.bucket],
+        objectsCreated: emulators.objectsCreated,
+        handler: s3HandlerOf(source.fn, ctx),
+        maxConcurrency: source.maxConcurrency,
+        retries: source.retries,
+        retryDelaysMs: source.retryDelaysMs,
+        timeoutMs: source.timeoutMs,
+        failureQueueUrl: resources.queuesByName[source.failureQueueName].url,
       });
-      await deadLetter({ Records: [{ ...syntheticRecord, body }] });
-    },
-  });
-  runner.addSqsSource({
-    name: "transcriber",
-    queueUrl: resources.queues.segments.url,
-    queueArn: resources.queues.segments.arn,
-    batchSize: fns.transcriber.trigger.batchSize,
-    maxConcurrency: options.transcriberConcurrency ?? fns.transcriber.trigger.maxConcurrency,
-    handler: transcriberHandler(ctx),
-    timeoutMs: timeoutMs("transcriber"),
-  });
-  runner.addSqsSource({
-    name: "stitcher",
-    queueUrl: resources.queues.stitch.url,
-    queueArn: resources.queues.stitch.arn,
-    batchSize: fns.stitcher.trigger.batchSize,
-    maxConcurrency: fns.stitcher.trigger.maxConcurrency,
-    handler: stitcherHandler(ctx),
-    timeoutMs: timeoutMs("stitcher"),
-  });
-  for (const queue of fns.deadLetter.trigger.queues) {
-    runner.addSqsSource({
-      name: `deadLetter:${queue}`,
-      queueUrl: resources.queues[queue].dlqUrl,
-      queueArn: resources.queues[queue].dlqArn,
-      batchSize: fns.deadLetter.trigger.batchSize,
-      maxConcurrency: 1,
-      handler: deadLetter,
-      timeoutMs: timeoutMs("deadLetter"),
-    });
+    } else {
+      const queue = resources.queuesByName[source.queueName];
+      runner.addSqsSource({
+        name: source.name,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        batchSize: source.batchSize,
+        maxConcurrency: source.maxConcurrency,
+        handler: sqsHandlerOf(source.fn, ctx),
+        timeoutMs: source.timeoutMs,
+      });
+    }
   }
+  for (const { fn, reason } of topology.notRun) log.debug("trigger not run locally", { fn, reason });
 
   return {
     emulators,

@@ -5,6 +5,7 @@
 import type { LocalStack } from "../local/stack.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import type { Log } from "../shared/pipeline/context.js";
+import { liveProviderOptions } from "../shared/config.js";
 import { ProviderClient } from "../shared/provider/client.js";
 import { wiring } from "../shared/wiring.js";
 import { startGateway, type Gateway, type GatewayLimits } from "./gateway.js";
@@ -38,8 +39,8 @@ export interface LocalGateway extends Gateway {
 export async function startLocalGateway(stack: LocalStack, options: LocalGatewayOptions): Promise<LocalGateway> {
   const log = options.log ?? stack.ctx.log;
   const { provider } = stack.config;
-  // Live utterances are short and someone is waiting: a tighter budget than the batch transcriber's.
-  const client = new ProviderClient({ baseUrl: provider.baseUrl, apiKey: provider.apiKey, timeoutMs: 30_000, maxAttempts: 3, backoffBaseMs: 200, backoffMaxMs: 2000 });
+  // The stack's provider endpoint and key with the live budget, as the gateway in AWS builds it (realtime/main.ts).
+  const client = new ProviderClient(liveProviderOptions(provider));
   const factories = upstreamFactories({
     mode: options.mode ?? "auto",
     realtimeUrl: options.upstreamUrl ?? realtimeUrlFor(provider.baseUrl),

@@ -6,12 +6,11 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import { Logger } from "@aws-lambda-powertools/logger";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { createClients } from "../shared/clients.js";
-import { requireEnv } from "../shared/config.js";
+import { liveProviderOptions, providerConfigFromEnv, requireEnv, secretFromEnv } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import { ProviderClient } from "../shared/provider/client.js";
-import { DEFAULTS, ENV, wiring } from "../shared/wiring.js";
+import { ENV, wiring } from "../shared/wiring.js";
 import { parseKeys, realtimeSettingsFromEnv, REALTIME_ENV, DEFAULT_REALTIME_PORT } from "./config.js";
 import { startGateway } from "./gateway.js";
 import { GatewayMetrics } from "./gateway-metrics.js";
@@ -21,33 +20,21 @@ import type { SessionStoreOptions } from "./session-submit.js";
 import { DEFAULT_HTTP_UPSTREAM, upstreamFactories } from "./upstream/select.js";
 import { realtimeUrlFor } from "./upstream/relay-upstream.js";
 
-/** Secrets are cached for 5 minutes: rotation without a redeploy, never a fetch per connection. */
-const SECRET_MAX_AGE_SECONDS = 300;
-
 async function main(): Promise<void> {
   const env = process.env;
   const log = new Logger({ serviceName: "stt-realtime" });
   const settings = realtimeSettingsFromEnv(env);
-  const secret = async (arnVar: string, plainVar: string): Promise<string> => {
-    const arn = env[arnVar];
-    if (!arn) return requireEnv(env, plainVar);
-    const value = await getSecret<string>(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
-    if (!value) throw new Error(`secret ${arnVar} is empty`);
-    return value.trim();
-  };
-  const providerKey = async () => {
-    const raw = await secret(ENV.apiKeySecretArn, ENV.apiKey);
-    return raw.startsWith("{") ? String(Object.values(JSON.parse(raw) as Record<string, unknown>)[0]) : raw;
-  };
-  const gatewayKeys = async () => parseKeys(await secret(REALTIME_ENV.keysSecretArn, REALTIME_ENV.keys));
+  // The provider's endpoint, model and key as the Lambdas read them (one parser for the secret); the live budget.
+  const providerConfig = providerConfigFromEnv(env);
+  const gatewayKeySecret = secretFromEnv(env, REALTIME_ENV.keysSecretArn, [REALTIME_ENV.keys]);
+  const gatewayKeys = async () => parseKeys(await gatewayKeySecret());
 
-  const baseUrl = env[ENV.baseUrl] || DEFAULTS.baseUrl;
   const clients = createClients();
-  const provider = new ProviderClient({ baseUrl, apiKey: providerKey, timeoutMs: 30_000, maxAttempts: 3, backoffBaseMs: 200, backoffMaxMs: 2000 });
+  const provider = new ProviderClient(liveProviderOptions(providerConfig));
   const factories = upstreamFactories({
     mode: settings.mode,
-    realtimeUrl: settings.upstreamUrl ?? realtimeUrlFor(baseUrl),
-    apiKey: providerKey,
+    realtimeUrl: settings.upstreamUrl ?? realtimeUrlFor(providerConfig.baseUrl),
+    apiKey: providerConfig.apiKey,
     provider,
     http: { ...DEFAULT_HTTP_UPSTREAM, ...settings.http },
     connectTimeoutMs: 5000,
@@ -69,7 +56,7 @@ async function main(): Promise<void> {
     host: "0.0.0.0",
     port: Number(env[REALTIME_ENV.port] || DEFAULT_REALTIME_PORT),
     keys: gatewayKeys,
-    defaultModel: env[ENV.model] || DEFAULTS.model,
+    defaultModel: providerConfig.model,
     limits: settings.limits,
     recorder: new S3SessionRecorder({
       ...store,

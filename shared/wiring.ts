@@ -34,7 +34,17 @@ export type Trigger =
    * `failureQueueName`, which the dead-letter function drains.
    */
   | { kind: "s3"; bucket: BucketId; failureQueueName: string; asyncRetries: number }
-  | { kind: "sqs"; queue: QueueId; batchSize: number; maxConcurrency: number }
+  | {
+      kind: "sqs";
+      queue: QueueId;
+      batchSize: number;
+      maxConcurrency: number;
+      /**
+       * The concurrency is the deployment's provider cap (`providerMaxInFlight`, a deploy setting), not
+       * `maxConcurrency`: one provider request per invocation. `maxConcurrency` is the cap's default.
+       */
+      concurrencyIsProviderCap?: boolean;
+    }
   | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number }
   /** An EventBridge schedule: the function runs every `everyMinutes`, with no input that matters. */
   | { kind: "schedule"; everyMinutes: number };
@@ -133,7 +143,7 @@ export const wiring = {
     transcriber: {
       entry: "transcriber",
       // One segment request per invocation; probes share the same provider slots, so no more invocations than slots.
-      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: PROVIDER_CAP.maxInFlight },
+      trigger: { kind: "sqs", queue: "segments", batchSize: 1, maxConcurrency: PROVIDER_CAP.maxInFlight, concurrencyIsProviderCap: true },
       timeoutSeconds: 300,
       // Settling speakers decodes the segments it probes (about 4 MB of PCM per 2-minute segment).
       memoryMb: 1024,
@@ -185,6 +195,27 @@ export const wiring = {
   } satisfies Record<FunctionId, FunctionSpec>,
 } as const;
 
+/** AWS guidance for SQS event sources: a queue's visibility timeout is at least 6x its consumer's timeout. */
+export const VISIBILITY_FACTOR = 6;
+
+/** Days a dead-letter queue keeps a message (the SQS maximum): time to look, fix and redrive. */
+export const DEAD_LETTER_RETENTION_DAYS = 14;
+
+/**
+ * Visibility timeout of the queues the dead-letter function drains (the DLQs and the async-failure queues):
+ * the same 6x rule, applied to its timeout.
+ */
+export function deadLetterVisibilitySeconds(): number {
+  const specs = wiring.functions as Record<FunctionId, FunctionSpec>;
+  const consumer = Object.values(specs).find((spec) => spec.trigger.kind === "sqsDeadLetter");
+  return VISIBILITY_FACTOR * (consumer?.timeoutSeconds ?? 30);
+}
+
+/** An SQS trigger's maximum concurrency in a deployment whose provider cap is `providerMaxInFlight`. */
+export function sqsConcurrency(trigger: Extract<Trigger, { kind: "sqs" }>, providerMaxInFlight: number): number {
+  return trigger.concurrencyIsProviderCap ? providerMaxInFlight : trigger.maxConcurrency;
+}
+
 /** Every index of the job table (string keys, all attributes projected): what CDK and the local stack create. */
 export const TABLE_INDEXES: ReadonlyArray<{ id: TableIndexId; name: string; partitionKey: string; sortKey: string }> = (
   ["sourceIndex", "liveSessionIndex"] as const
@@ -206,6 +237,8 @@ export const ENV = {
   eventBusName: "STT_EVENT_BUS",
   baseUrl: "STT_BASE_URL",
   apiKey: "STT_API_KEY",
+  /** Read only, where STT_API_KEY is unset: the name Together's own tools use. Nothing sets it. */
+  apiKeyFallback: "TOGETHER_API_KEY",
   apiKeySecretArn: "STT_API_KEY_SECRET_ARN",
   model: "STT_MODEL",
   chunkSeconds: "STT_CHUNK_SECONDS",
@@ -218,9 +251,30 @@ export const ENV = {
   providerMaxInFlight: "STT_PROVIDER_MAX_IN_FLIGHT",
 } as const;
 
+/**
+ * The defaults of the deploy settings (infra/settings.ts) and of the environment contract (shared/config.ts,
+ * where a variable is unset: the local stack, the CLI, a Lambda run by hand): one copy for both.
+ */
 export const DEFAULTS = {
   baseUrl: "https://api.together.xyz/v1",
   model: "openai/whisper-large-v3",
   chunkSeconds: 120,
   overlapSeconds: 4,
+  /**
+   * The batch provider budget, per segment delivery: 3 x 75 s + 2 x 20 s of backoff + 30 s of margin = 295 s,
+   * inside the transcriber's 300 s timeout, so the retries end before Lambda kills the invocation.
+   */
+  providerTimeoutMs: 75_000,
+  providerMaxAttempts: 3,
+} as const;
+
+/**
+ * The realtime gateway's provider budget: a live utterance is a few seconds of audio and someone is waiting
+ * for its text, so a shorter timeout and quicker retries than the batch transcriber's.
+ */
+export const LIVE_PROVIDER_BUDGET = {
+  timeoutMs: 30_000,
+  maxAttempts: 3,
+  backoffBaseMs: 200,
+  backoffMaxMs: 2_000,
 } as const;

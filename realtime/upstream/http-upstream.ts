@@ -8,6 +8,7 @@
  * transcript is the pieces' texts in order: the live text bills each second of audio once. With partials
  * off, each utterance is one request when it ends (no deltas; the model hears the whole utterance).
  */
+import pLimit, { type LimitFunction } from "p-limit";
 import { PcmWindow } from "../../shared/audio/pcm-window.js";
 import type { ProviderClient } from "../../shared/provider/client.js";
 import { PipelineError, reasonOf } from "../../shared/errors.js";
@@ -79,8 +80,8 @@ export class HttpUpstream implements Upstream {
   private item: OpenItem | undefined;
   private manualStart: number;
   private ordered: Promise<void> = Promise.resolve();
-  private running = 0;
-  private waiting: Array<() => void> = [];
+  /** Holds this session's provider requests to `maxConcurrent`; the rest wait in the order they were cut. */
+  private readonly limited: LimitFunction;
   private closed = false;
   /** The text heard last in this session, passed as context to the next utterance's first piece. */
   private context = "";
@@ -97,6 +98,7 @@ export class HttpUpstream implements Upstream {
     this.manualStart = this.offset;
     this.vadBase = this.offset;
     this.vad = settings.vad ? this.newDetector() : null;
+    this.limited = pLimit(options.maxConcurrent);
   }
 
   /** Session sample of the window's sample 0. */
@@ -291,17 +293,6 @@ export class HttpUpstream implements Upstream {
       };
     } catch (error) {
       return { error: reasonOf(error), code: error instanceof PipelineError ? error.code : "provider_error" };
-    }
-  }
-
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.options.maxConcurrent) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   BatchWriteCommand,
   GetCommand,
@@ -211,9 +212,12 @@ export class JobStore {
 
   /**
    * Hands back a stitch lease this process holds, after its stitch failed: otherwise every redelivery
-   * finds the job "being stitched" until the lease ends, and with a visibility timeout shorter than
-   * lease / maxReceiveCount (the local stack) the job is dead-lettered although nobody is stitching.
-   * Conditional on the lease still being ours, so a lease another worker took since is left alone.
+   * finds the job "being stitched" until the lease ends (the stitcher's timeout + 30 s). With the wiring's
+   * visibility timeout (6x the stitcher's timeout) the lease has ended before the message comes back, so in
+   * AWS this only lets a retry start sooner; with a visibility timeout shorter than lease / maxReceiveCount
+   * (a local stack given a short one, as the tests give it: local/topology.ts) the job would be
+   * dead-lettered although nobody is stitching. Conditional on the lease still being ours, so a lease
+   * another worker took since is left alone.
    */
   async releaseStitch(jobId: string): Promise<boolean> {
     const until = this.heldLeases.get(jobId);
@@ -380,7 +384,7 @@ export class JobStore {
         if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed utterance writes");
         const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
         pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        if (pending.length) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        if (pending.length) await sleep(50 * 2 ** attempt);
       }
     }
   }

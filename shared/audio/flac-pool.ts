@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import pLimit, { type LimitFunction } from "p-limit";
 import { encodeFlacPcm } from "./flac-encoder.js";
 
 /** One segment to encode; the PCM's memory moves to the worker when it can. */
@@ -16,18 +17,14 @@ export type WorkerMessage =
   | { kind: "encoded"; id: number; flac: ArrayBuffer; byteOffset: number; byteLength: number; pcm: ArrayBuffer }
   | { kind: "failed"; id: number; error: string; pcm: ArrayBuffer };
 
-interface Job {
-  request: EncodeRequest;
-  transfer: ArrayBuffer[];
-  resolve: (flac: Buffer) => void;
-  reject: (error: Error) => void;
-}
-
 interface Slot {
   worker: Worker;
   /** The worker listens: jobs go only to started workers, so a worker that never starts holds none. */
   started: boolean;
-  job: Job | null;
+  /** Taken by one encode for its job (p-limit lets no more encodes run than there are slots). */
+  taken: boolean;
+  /** The job posted to the worker, until its reply. */
+  job: { resolve: (flac: Buffer) => void; reject: (error: Error) => void } | null;
   /** Settles when the worker listens (or is gone). */
   ready: Promise<void>;
 }
@@ -41,15 +38,16 @@ interface Slot {
  * PCM buffer too, for the next segment's PCM (`pcmBuffer`): fresh memory for
  * every segment costs page faults, ~1.5 ms per 4 MB segment.
  *
- * Workers start on first use and stay for the life of the process (a warm
- * Lambda container reuses them); they are unreferenced while idle, so they
- * never keep a process alive. If a worker cannot start at all (an
- * environment without the worker file), encoding falls back to the calling
- * thread and `degraded` says why.
+ * At most one job per worker runs at once (p-limit, `size`); the others wait
+ * their turn in order. Workers start on first use and stay for the life of
+ * the process (a warm Lambda container reuses them); they are unreferenced
+ * while idle, so they never keep a process alive. If a worker cannot start at
+ * all (an environment without the worker file), encoding falls back to the
+ * calling thread and `degraded` says why.
  */
 export class FlacEncoderPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Job[] = [];
+  private readonly limit: LimitFunction;
   private nextId = 0;
   private closed = false;
   /** PCM buffers back from the workers, for pcmBuffer. */
@@ -65,6 +63,7 @@ export class FlacEncoderPool {
     private readonly entry: () => WorkerEntry = workerEntry,
   ) {
     if (!(size >= 1)) throw new RangeError("a pool needs at least one worker");
+    this.limit = pLimit(size);
   }
 
   /**
@@ -83,7 +82,7 @@ export class FlacEncoderPool {
    * must not use it afterwards.
    */
   async encode(pcm: Buffer): Promise<Buffer> {
-    if (this.closed) throw new Error("FLAC encoder pool is closed");
+    if (this.closed) throw closedError();
     if (this.degraded) {
       const flac = encodeFlacPcm(pcm);
       this.recycle(pcm.buffer);
@@ -104,10 +103,7 @@ export class FlacEncoderPool {
       byteOffset: source.byteOffset,
       byteLength: source.byteLength,
     };
-    return new Promise<Buffer>((resolve, reject) => {
-      this.queue.push({ request, transfer: [request.pcm], resolve, reject });
-      this.dispatch();
-    });
+    return this.limit(() => this.run(request));
   }
 
   /** Starts the workers now (while the decoder starts, say), so that the first segment does not wait for one. */
@@ -119,30 +115,44 @@ export class FlacEncoderPool {
   /** Stops the workers; jobs not yet finished are rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    const error = new Error("FLAC encoder pool is closed");
-    for (const job of this.queue.splice(0)) job.reject(error);
+    const error = closedError();
+    // Jobs still waiting for a worker find the pool closed when their turn comes.
     await Promise.all(
       this.slots.splice(0).map((slot) => {
         slot.job?.reject(error);
+        slot.job = null;
         return slot.worker.terminate();
       }),
     );
   }
 
-  private dispatch(): void {
-    while (this.queue.length > 0 && !this.degraded) {
-      const slot = this.slots.find((s) => s.started && s.job === null);
-      if (!slot) {
-        // A new worker takes the next job once it listens (its `ready` calls dispatch again).
-        if (this.slots.length < this.size && this.slots.every((s) => s.started)) this.spawn();
-        break;
-      }
-      const job = this.queue.shift()!;
-      slot.job = job;
+  /** One job, on a worker of its own while it runs (or in process, once no worker can start). */
+  private async run(request: EncodeRequest): Promise<Buffer> {
+    const slot = await this.takeSlot();
+    if (!slot) return this.inProcess(request);
+    return new Promise<Buffer>((resolve, reject) => {
+      slot.job = { resolve, reject };
       slot.worker.ref();
-      slot.worker.postMessage(job.request, job.transfer);
+      slot.worker.postMessage(request, [request.pcm]);
+    });
+  }
+
+  /**
+   * A started worker for one job: an idle one, else one starting that nobody took, else a new one. With no
+   * more jobs running than `size`, one of the three is always there. Undefined once encoding is degraded.
+   */
+  private async takeSlot(): Promise<Slot | undefined> {
+    for (;;) {
+      if (this.closed) throw closedError();
+      if (this.degraded) return undefined;
+      const slot = this.slots.find((s) => !s.taken && s.started) ?? this.slots.find((s) => !s.taken) ?? this.spawn();
+      if (!slot) return undefined;
+      slot.taken = true;
+      await slot.ready;
+      if (slot.started && this.slots.includes(slot) && !this.closed) return slot;
+      // Gone before it took the job (stopped, or never started: then `degraded` says so): look again.
+      slot.taken = false;
     }
-    if (this.degraded) this.drainInProcess();
   }
 
   private spawn(): Slot | undefined {
@@ -154,26 +164,24 @@ export class FlacEncoderPool {
       this.degraded = `FLAC worker could not start (${(error as Error).message}); encoding in process`;
       return undefined;
     }
-    // Idle workers never keep the process alive; dispatch refs one while it has a job.
+    // Idle workers never keep the process alive; run refs one while it has a job.
     worker.unref();
     let markReady!: () => void;
-    const slot: Slot = { worker, started: false, job: null, ready: new Promise<void>((resolve) => (markReady = resolve)) };
+    const slot: Slot = { worker, started: false, taken: false, job: null, ready: new Promise<void>((resolve) => (markReady = resolve)) };
     worker.on("message", (message: WorkerMessage) => {
       if (message.kind === "ready") {
         slot.started = true;
         markReady();
-        this.dispatch();
         return;
       }
       const job = slot.job;
       slot.job = null;
+      slot.taken = false;
       worker.unref();
-      if (job) {
-        this.recycle(message.pcm);
-        if (message.kind === "encoded") job.resolve(Buffer.from(message.flac, message.byteOffset, message.byteLength));
-        else job.reject(new Error(`FLAC encoding failed: ${message.error}`));
-      }
-      this.dispatch();
+      this.recycle(message.pcm);
+      if (!job) return;
+      if (message.kind === "encoded") job.resolve(Buffer.from(message.flac, message.byteOffset, message.byteLength));
+      else job.reject(new Error(`FLAC encoding failed: ${message.error}`));
     });
     const lost = (error: Error) => {
       markReady();
@@ -185,7 +193,6 @@ export class FlacEncoderPool {
       // A worker that never listened had no job: encode here from now on. One that did took its job down with it.
       if (!slot.started && !this.closed) this.degraded = `FLAC worker could not start (${error.message}); encoding in process`;
       job?.reject(new Error(`FLAC worker stopped: ${error.message}`));
-      if (!this.closed) this.dispatch();
     };
     worker.on("error", lost);
     worker.on("exit", (code) => lost(new Error(`exit code ${code}`)));
@@ -193,14 +200,11 @@ export class FlacEncoderPool {
     return slot;
   }
 
-  private drainInProcess(): void {
-    for (const job of this.queue.splice(0)) {
-      const { pcm, byteOffset, byteLength } = job.request;
-      try {
-        job.resolve(encodeFlacPcm(Buffer.from(pcm, byteOffset, byteLength)));
-      } catch (error) {
-        job.reject(error as Error);
-      }
+  private inProcess(request: EncodeRequest): Buffer {
+    const { pcm, byteOffset, byteLength } = request;
+    try {
+      return encodeFlacPcm(Buffer.from(pcm, byteOffset, byteLength));
+    } finally {
       this.recycle(pcm);
     }
   }
@@ -221,6 +225,10 @@ export class FlacEncoderPool {
       this.spare.length = MAX_SPARE_BUFFERS;
     }
   }
+}
+
+function closedError(): Error {
+  return new Error("FLAC encoder pool is closed");
 }
 
 /**
