@@ -92,7 +92,7 @@ export class SpeechToTextStack extends Stack {
   readonly accessLogsBucket: s3.Bucket;
   readonly buckets: Record<BucketId, s3.Bucket>;
   readonly queues: Record<QueueId, PipelineQueue>;
-  /** Where Lambda puts S3 events the chunker failed on after its retries (no consumer: an alarm and a human). */
+  /** Where Lambda puts S3 events the chunker failed on after its retries; the dead-letter function drains it (jobs FAILED). */
   readonly chunkerFailures: sqs.Queue;
   readonly table: dynamodb.Table;
   readonly topic: sns.Topic;
@@ -398,13 +398,14 @@ export class SpeechToTextStack extends Stack {
 
     for (const [queueId, q] of entries(this.queues)) {
       const name = capitalize(queueId);
-      const consumer = Object.values(wiring.functions as Record<FunctionId, FunctionSpec>).find(
-        (f) => f.trigger.kind === "sqs" && f.trigger.queue === queueId,
-      )!.entry;
+      const [consumerId] = entries(wiring.functions as Record<FunctionId, FunctionSpec>).find(
+        ([, f]) => f.trigger.kind === "sqs" && f.trigger.queue === queueId,
+      )!;
+      const consumer = this.functions[consumerId];
       alarm(`${name}DeadLettered`, {
         alarmDescription: [
-          `${queueId} messages exhausted their retries and reached the dead-letter queue; the dead-letter function is marking their jobs FAILED.`,
-          `Look: /aws/lambda logs of the ${consumer} function (errorCode, jobId), and the FAILED job records.`,
+          `${queueId} messages failed ${wiring.queues[queueId].maxReceiveCount} receives and reached the dead-letter queue; the dead-letter function marks their jobs FAILED (errorCode dead_lettered, error = the last error seen) and notifies.`,
+          `Look: the FAILED job records or notifications; the ${consumerId} function's log group ${consumer.logGroup.logGroupName}, WARN "record will be retried" lines with that jobId (code, reason); its X-Ray traces (annotation jobId).`,
           `Recover: fix the cause, then upload the source object again (a new upload is a new job).`,
         ].join(" "),
         metric: q.deadLetterQueue.metricNumberOfMessagesReceived({ period: ALARM_PERIOD, statistic: "Sum" }),
@@ -414,8 +415,8 @@ export class SpeechToTextStack extends Stack {
       });
       alarm(`${name}DlqDepth`, {
         alarmDescription: [
-          `Messages stay in the ${queueId} dead-letter queue: the dead-letter function cannot record their failure, so jobs may look RUNNING forever.`,
-          `Look: the dead-letter function's logs and its Errors alarm.`,
+          `Messages stay in the ${queueId} dead-letter queue: the dead-letter function cannot record their failure, so their jobs are neither FAILED nor notified.`,
+          `Look: the dead-letter function's log group ${this.functions.deadLetter.logGroup.logGroupName} (ERROR, and WARN "record will be retried" with jobId, code, reason) and its Errors alarm.`,
           `Recover: fix it and the event source mapping retries by itself; to retry the work instead, redrive with`,
           `aws sqs start-message-move-task --source-arn <${queueId} DLQ ARN> (messages go back to the ${queueId} queue).`,
         ].join(" "),
@@ -428,9 +429,11 @@ export class SpeechToTextStack extends Stack {
 
     alarm("ChunkerFailuresDepth", {
       alarmDescription: [
-        "The chunker failed an upload's S3 event three times (or it aged out); the job may not exist or may be stuck in CHUNKING.",
-        "Look: the message body (requestContext.condition, responsePayload.errorMessage) and the chunker's logs.",
-        "Recover: fix the cause, upload the source object again (a new upload is a new job), then delete the message.",
+        `An S3 event the chunker gave up on (${wiring.functions.chunker.trigger.asyncRetries + 1} attempts, or too old) waits in the chunker-failures queue. The dead-letter function consumes it:`,
+        "the upload's CHUNKING job becomes FAILED (errorCode chunker_failed, with the chunker's error) and is notified; with no such job it logs",
+        `"a failed upload has no open job to fail". An alarm that stays means the dead-letter function cannot (its Errors alarm); it retries by itself after the fix.`,
+        `Look: the job (bySource index), the chunker's log group ${this.functions.chunker.logGroup.logGroupName} (ERROR) and X-Ray traces, the ChunkerErrors alarm.`,
+        "Recover: fix the cause, then upload the source object again (a new upload is a new job). Nothing to delete: the queue drains itself.",
       ].join(" "),
       metric: this.chunkerFailures.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: "Maximum" }),
       threshold: 1,
@@ -439,10 +442,11 @@ export class SpeechToTextStack extends Stack {
     });
 
     for (const [functionId, fn] of entries(this.functions)) {
+      const fromSqs = fn.spec.trigger.kind === "sqs" || fn.spec.trigger.kind === "sqsDeadLetter";
       alarm(`${capitalize(functionId)}Errors`, {
         alarmDescription: [
-          `The ${functionId} function threw or timed out (item failures reported to SQS do not count here).`,
-          `Look: its log group ${fn.logGroup.logGroupName} (level ERROR) and X-Ray traces; Duration near ${fn.spec.timeoutSeconds}s means a timeout.`,
+          `The ${functionId} function threw or timed out${fromSqs ? " (item failures reported to SQS do not count here)" : ""}.`,
+          `Look: its log group ${fn.logGroup.logGroupName} (level ERROR${fn.spec.trigger.kind === "schedule" ? "" : "; lines name their jobId"}) and X-Ray traces (service stt-${fn.spec.entry}); Duration near ${fn.spec.timeoutSeconds}s means a timeout.`,
           `Recover: ${retryPath(fn.spec)}`,
         ].join(" "),
         metric: fn.fn.metricErrors({ period: ALARM_PERIOD, statistic: "Sum" }),
@@ -481,7 +485,7 @@ function retryPath(spec: FunctionSpec): string {
     case "sqs":
       return `SQS redelivers the message (visibility timeout) up to its queue's maxReceiveCount, then the dead-letter function marks the job FAILED; after fixing, upload the source object again.`;
     case "sqsDeadLetter":
-      return "the message stays in its dead-letter queue and is retried until it succeeds or its 14-day retention ends (DlqDepth alarm); fix and it drains by itself.";
+      return `the message stays in its dead-letter (or chunker-failures) queue and is retried until it succeeds or its ${DLQ_RETENTION.toDays()}-day retention ends (DlqDepth, ChunkerFailuresDepth alarms); fix and it drains by itself.`;
     case "schedule":
       return `the next scheduled run (every ${spec.trigger.everyMinutes} minutes) does the same work again: a session whose sweep died is claimable a minute after its last heartbeat; after fixing, nothing else is needed.`;
   }

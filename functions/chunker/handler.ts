@@ -1,8 +1,6 @@
-import type { S3Event, Context } from "aws-lambda";
-import { lambdaContext } from "../../shared/lambda/cold-start.js";
-import { chunkerHandler, type S3Handler } from "../../shared/pipeline/queue-handlers.js";
-
-let handle: S3Handler | undefined;
+import type { S3Event } from "aws-lambda";
+import { lambdaHandler } from "../../shared/lambda/composition-root.js";
+import { chunkerHandler } from "../../shared/pipeline/queue-handlers.js";
 
 /** S3 ObjectCreated on the input bucket -> segments on the segments queue. */
-export const handler = (event: S3Event, context: Context) => (handle ??= chunkerHandler(lambdaContext("chunker")))(event, context);
+export const handler = lambdaHandler<S3Event, void>("chunker", chunkerHandler);

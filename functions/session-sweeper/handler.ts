@@ -1,9 +1,9 @@
-import type { Context, ScheduledEvent } from "aws-lambda";
-import { lambdaContext } from "../../shared/lambda/cold-start.js";
+import type { ScheduledEvent } from "aws-lambda";
+import { lambdaHandler } from "../../shared/lambda/composition-root.js";
 import { orphanSweeper, type SweepReport } from "../../realtime/session-orphans.js";
 
-let sweep: ((run: { remainingMs: number }) => Promise<SweepReport>) | undefined;
-
 /** Every few minutes (EventBridge schedule): realtime sessions whose gateway died are ended and submitted. */
-export const handler = (_event: ScheduledEvent, context: Context) =>
-  (sweep ??= orphanSweeper(lambdaContext("session-sweeper")))({ remainingMs: context.getRemainingTimeInMillis() });
+export const handler = lambdaHandler<ScheduledEvent, SweepReport>("sessionSweeper", (ctx) => {
+  const sweep = orphanSweeper(ctx);
+  return (_event, context) => sweep({ remainingMs: context.getRemainingTimeInMillis() });
+});

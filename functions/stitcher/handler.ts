@@ -1,8 +1,6 @@
-import type { SQSEvent, Context } from "aws-lambda";
-import { lambdaContext } from "../../shared/lambda/cold-start.js";
-import { stitcherHandler, type SqsHandler } from "../../shared/pipeline/queue-handlers.js";
-
-let handle: SqsHandler | undefined;
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { lambdaHandler } from "../../shared/lambda/composition-root.js";
+import { stitcherHandler } from "../../shared/pipeline/queue-handlers.js";
 
 /** A complete job -> transcript files, utterance items, COMPLETED record, notification. */
-export const handler = (event: SQSEvent, context: Context) => (handle ??= stitcherHandler(lambdaContext("stitcher")))(event, context);
+export const handler = lambdaHandler<SQSEvent, SQSBatchResponse>("stitcher", stitcherHandler);

@@ -9,7 +9,10 @@ import type { PipelineContext } from "./context.js";
  */
 export async function failJob(ctx: PipelineContext, jobId: string, reason: string, code: string): Promise<void> {
   const moved = await ctx.jobs.fail(jobId, redactSignedUrls(reason), code, ctx.now());
-  if (moved) ctx.log.warn("job failed", { jobId, code, reason });
+  if (moved) {
+    ctx.log.warn("job failed", { jobId, code, reason });
+    ctx.metrics.jobFailed({ code });
+  }
   const job = await ctx.jobs.get(jobId);
   if (job) await ensureNotified(ctx, job);
 }

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord, Context, S3Event } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { isPermanent, reasonOf, PipelineError } from "../errors.js";
-import type { PipelineContext } from "./context.js";
+import { withLogKeys, type PipelineContext } from "./context.js";
 import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
 import { stitchJob } from "./stitch-job.js";
@@ -19,30 +19,31 @@ export type S3Handler = (event: S3Event, context?: Context) => Promise<void>;
  * SQS redelivers it, and after maxReceiveCount moves it to the DLQ, whose
  * handler fails the job. Nothing is swallowed silently, nothing loops forever.
  */
-function sqsHandler(ctx: PipelineContext, handleRecord: (record: SQSRecord) => Promise<unknown>): SqsHandler {
+function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, record: SQSRecord) => Promise<unknown>): SqsHandler {
   return async (event, context) => {
     // One processor per invocation: the local runner invokes concurrently.
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {
+        const jobId = jobIdOf(record.body);
+        // Every line logged for this record names its job and segment, without each step passing them.
+        const recordCtx = withLogKeys(ctx, { jobId, segment: parseSegmentMessage(record.body)?.index });
         try {
-          return await handleRecord(record);
+          return await handleRecord(recordCtx, record);
         } catch (error) {
-          const jobId = jobIdOf(record.body);
           if (isPermanent(error)) {
-            if (jobId) await failJob(ctx, jobId, reasonOf(error), error.code);
-            else ctx.log.error("dropping a message that names no job", { messageId: record.messageId, reason: reasonOf(error) });
+            if (jobId) await failJob(recordCtx, jobId, reasonOf(error), error.code);
+            else recordCtx.log.error("dropping a message that names no job", { messageId: record.messageId, reason: reasonOf(error) });
             return "failed-permanently";
           }
-          ctx.log.warn("record will be retried", {
-            jobId,
+          recordCtx.log.warn("record will be retried", {
             messageId: record.messageId,
             receiveCount: record.attributes?.ApproximateReceiveCount,
             code: error instanceof PipelineError ? error.code : "unexpected",
             reason: reasonOf(error),
           });
-          if (jobId) await ctx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
+          if (jobId) await recordCtx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
           throw error;
         }
       },
@@ -53,18 +54,18 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (record: SQSRecord) => P
 }
 
 export function transcriberHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, (record) => transcribeSegment(ctx, parseMessage(segmentMessageSchema, record.body)));
+  return sqsHandler(ctx, (recordCtx, record) => transcribeSegment(recordCtx, parseMessage(segmentMessageSchema, record.body)));
 }
 
 export function stitcherHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, async (record) => {
+  return sqsHandler(ctx, async (recordCtx, record) => {
     const { jobId } = parseMessage(stitchMessageSchema, record.body);
     try {
-      return await stitchJob(ctx, jobId);
+      return await stitchJob(recordCtx, jobId);
     } catch (error) {
       // A stitch that failed after claiming (e.g. a probe request out of retries) hands its claim back, so the redelivery can stitch.
       const beforeClaim = error instanceof PipelineError && (error.code === "not_ready" || error.code === "stitch_in_progress");
-      if (!beforeClaim) await ctx.jobs.releaseStitch(jobId).catch(() => undefined);
+      if (!beforeClaim) await recordCtx.jobs.releaseStitch(jobId).catch(() => undefined);
       throw error;
     }
   });
@@ -76,19 +77,19 @@ export function stitcherHandler(ctx: PipelineContext): SqsHandler {
  * fails with the last error seen.
  */
 export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, async (record) => {
+  return sqsHandler(ctx, async (recordCtx, record) => {
     const upload = failedUploadOf(record.body);
-    if (upload) return failUpload(ctx, upload);
+    if (upload) return failUpload(recordCtx, upload);
     const jobId = jobIdOf(record.body);
     if (!jobId) {
-      ctx.log.error("dead-lettered message names no job", { messageId: record.messageId });
+      recordCtx.log.error("dead-lettered message names no job", { messageId: record.messageId });
       return "unattributable";
     }
-    const job = await ctx.jobs.get(jobId);
+    const job = await recordCtx.jobs.get(jobId);
     const segment = parseSegmentMessage(record.body);
     const what = segment ? `segment ${segment.index}` : "the stitch";
     const last = job?.lastError ? ` (last error: ${job.lastError})` : "";
-    await failJob(ctx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
+    await failJob(recordCtx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
     return "failed";
   });
 }

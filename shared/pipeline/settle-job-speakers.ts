@@ -80,10 +80,10 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
     priorProbes.seconds += found?.probeSeconds ?? 0;
   }
   const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior, priorProbes });
-  ctx.log.debug("speaker decisions", { jobId, decisions });
+  ctx.log.debug("speaker decisions", { decisions });
   await storeVoiceClips(ctx, jobId, next, audio);
   await putJson(s3, bucket, keys.speakerBook(jobId, next.settled), next);
-  logStep(ctx, jobId, from, to, report, next.notes.slice(book.notes.length));
+  logStep(ctx, from, to, report, next.notes.slice(book.notes.length));
 }
 
 /**
@@ -143,9 +143,9 @@ function probeAsker(ctx: PipelineContext, options: JobOptions, audio: ProbeAudio
 }
 
 /** Counts, and the fallbacks' reasons (segment numbers and provider errors, never transcript text). */
-function logStep(ctx: PipelineContext, jobId: string, from: number, to: number, report: SettleReport, notes: string[]): void {
-  ctx.log.info("speakers settled", { jobId, from, to, ...report, probeSeconds: Math.round(report.probeSeconds * 10) / 10 });
-  for (const note of notes) ctx.log.warn("speaker fallback", { jobId, note });
+function logStep(ctx: PipelineContext, from: number, to: number, report: SettleReport, notes: string[]): void {
+  ctx.log.info("speakers settled", { from, to, ...report, probeSeconds: Math.round(report.probeSeconds * 10) / 10 });
+  for (const note of notes) ctx.log.warn("speaker fallback", { note });
 }
 
 /**

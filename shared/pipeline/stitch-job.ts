@@ -64,7 +64,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
     settlesSpeakers(options) && results.length > 0
       ? speakerBookSchema.parse(await getJson(ctx.clients.s3, ctx.config.workBucket, keys.speakerBook(jobId, results.length)))
       : undefined;
-  const transcript = buildTranscript(ctx, jobId, results, options, job.duration ?? 0, book);
+  const transcript = buildTranscript(ctx, results, options, job.duration ?? 0, book);
   // Summed once, from what the steps stored: the same figures however often their messages were delivered.
   const cost = jobCost(results, book);
 
@@ -85,6 +85,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   await ctx.jobs.putUtterances(jobId, transcript.segments, job.expiresAt);
   await ctx.checkpoint("stitcher:after-utterances");
 
+  const completedAt = ctx.now();
   const completed = await ctx.jobs.complete(
     jobId,
     {
@@ -95,13 +96,20 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
       duration: transcript.duration,
       ...cost,
     },
-    ctx.now(),
+    completedAt,
   );
+  if (completed) {
+    ctx.metrics.jobCompleted({
+      segments: count,
+      durationSeconds: (completedAt.getTime() - Date.parse(job.createdAt)) / 1000,
+      recordingSeconds: transcript.duration,
+      ...cost,
+    });
+  }
   await ctx.checkpoint("stitcher:after-complete");
   const final = await ctx.jobs.get(jobId);
   if (final) await ensureNotified(ctx, final);
   ctx.log.info("job stitched", {
-    jobId,
     segments: count,
     words: transcript.words.length,
     speakers: transcript.speakers.length,
@@ -114,7 +122,6 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
 /** `book` is the speaker book of the whole job, for jobs that settle speakers and have segments. */
 function buildTranscript(
   ctx: PipelineContext,
-  jobId: string,
   results: SegmentResult[],
   options: JobOptions,
   duration: number,
@@ -124,7 +131,7 @@ function buildTranscript(
   if (!book) return stitchSegments(results, { duration, diarize: true });
   const limited = limitSpeakers(book, { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers });
   if (limited.merged.length || limited.split.length) {
-    ctx.log.info("speaker limits applied", { jobId, merged: limited.merged.length, split: limited.split.length });
+    ctx.log.info("speaker limits applied", { merged: limited.merged.length, split: limited.split.length });
   }
   return stitchSegments(results, { duration, diarize: true, speakerMap: limited.map });
 }

@@ -93,8 +93,6 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       }),
     );
     ctx.log.info("segment transcribed", {
-      jobId: message.jobId,
-      index: message.index,
       words: words?.length ?? null,
       speakers: heard.speakers.length,
       droppedSilentWords: dropped.silentWords,

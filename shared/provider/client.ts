@@ -32,10 +32,29 @@ export interface ProviderClientOptions {
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; status?: number; waitMs: number; code: string }) => void;
   /**
+   * After each HTTP request to the provider (one attempt, while it holds its slot), answered or not: how long
+   * it took, and the error code when it failed (`provider_429`, `provider_network`, ...). For metrics.
+   */
+  onRequest?: (info: ProviderRequestInfo) => void;
+  /** Runs each HTTP request to the provider (one attempt): a composition root puts it in a trace subsegment. */
+  traceRequest?: <T>(info: Omit<ProviderRequestInfo, "latencyMs" | "code">, request: () => Promise<T>) => Promise<T>;
+  /**
    * Bounds the requests at the provider, across every process that shares it (the deployment's
    * provider slots: adapters/provider-slots.ts). Held for one attempt, never for a backoff.
    */
   limiter?: RequestLimiter;
+}
+
+/** One HTTP request to the provider, as the client's hooks see it. */
+export interface ProviderRequestInfo {
+  model: string;
+  /** 1 for the first attempt of a call. */
+  attempt: number;
+  /** Seconds of audio the request carries. */
+  audioSeconds: number;
+  latencyMs: number;
+  /** The failure's code, when the request failed. */
+  code?: string;
 }
 
 export interface CallBudget {
@@ -70,7 +89,7 @@ export class ProviderClient {
     let lastError: PipelineError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const body = await this.limited(() => this.post(req, timeoutMs));
+        const body = await this.limited(() => this.observed(req, attempt, () => this.post(req, timeoutMs)));
         return parseProviderResponse(body, req.audioSeconds);
       } catch (error) {
         const classified = classify(error);
@@ -82,6 +101,22 @@ export class ProviderClient {
       }
     }
     throw lastError ?? new RetryableError("provider_unavailable", "provider call failed");
+  }
+
+  /** One attempt, traced and timed when the options ask for it. */
+  private async observed(req: TranscriptionRequest, attempt: number, post: () => Promise<string>): Promise<string> {
+    const { onRequest, traceRequest } = this.options;
+    const info = { model: req.model, attempt, audioSeconds: req.audioSeconds };
+    const started = performance.now();
+    let code: string | undefined;
+    try {
+      return await (traceRequest ? traceRequest(info, post) : post());
+    } catch (error) {
+      code = classify(error).code;
+      throw error;
+    } finally {
+      onRequest?.({ ...info, latencyMs: performance.now() - started, code });
+    }
   }
 
   private backoff(attempt: number, retryAfterSeconds?: number): number {
