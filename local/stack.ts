@@ -79,8 +79,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }),
   );
   // A stack given chunkSeconds cuts at that length whatever the duration (see LocalStackOptions.chunkSeconds).
-  const config: PipelineConfig =
-    options.chunkSeconds === undefined ? fromEnv : { ...fromEnv, defaults: { ...fromEnv.defaults, segmentCap: undefined } };
+  const config: PipelineConfig = {
+    ...(options.chunkSeconds === undefined ? fromEnv : { ...fromEnv, defaults: { ...fromEnv.defaults, segmentCap: undefined } }),
+    // A shortened visibility timeout (tests) also shortens retry backoffs, so retries keep the test's pace.
+    retryDelayCapSeconds: options.visibilityTimeoutSeconds,
+  };
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
     apiKey: config.provider.apiKey,

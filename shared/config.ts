@@ -34,6 +34,11 @@ export interface PipelineConfig {
   ffmpegPath?: string;
   ffprobePath?: string;
   retentionDays?: number;
+  /**
+   * The longest a retried message waits (the wiring's retryBackoff otherwise): a local stack run with a
+   * short visibility timeout (tests) keeps its retries within it.
+   */
+  retryDelayCapSeconds?: number;
 }
 
 export interface ProviderConfig {

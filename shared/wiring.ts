@@ -24,6 +24,12 @@ export interface QueueSpec {
   /** Receives before a message is moved to the dead-letter queue. */
   maxReceiveCount: number;
   deadLetterQueueName: string;
+  /**
+   * A message whose handling failed for a retryable reason (a 429, a timeout) comes back after this
+   * backoff, doubling with each receive up to the maximum, not after the visibility timeout (which is
+   * sized for a handler still running): a provider hiccup costs seconds, not half an hour.
+   */
+  retryBackoff: { firstSeconds: number; maxSeconds: number };
 }
 
 export type Trigger =
@@ -92,12 +98,15 @@ export const wiring = {
       visibilityTimeoutSeconds: 6 * 300,
       maxReceiveCount: 5,
       deadLetterQueueName: "stt-segments-dlq",
+      // 10, 20, 40, 80 s (+ up to 20 % jitter): the fifth and last try ~2.5 min after the first failure.
+      retryBackoff: { firstSeconds: 10, maxSeconds: 300 },
     },
     stitch: {
       name: "stt-stitch",
       visibilityTimeoutSeconds: 6 * 300,
       maxReceiveCount: 5,
       deadLetterQueueName: "stt-stitch-dlq",
+      retryBackoff: { firstSeconds: 10, maxSeconds: 300 },
     },
   } satisfies Record<QueueId, QueueSpec>,
 

@@ -6,7 +6,9 @@ import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
 import { stitchJob } from "./stitch-job.js";
 import { failJob, redactSignedUrls } from "./finish-job.js";
-import { wiring } from "../wiring.js";
+import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import { wiring, type QueueSpec } from "../wiring.js";
+import { retryDelaySeconds } from "../domain/retry-backoff.js";
 import { jobIdOf, parseMessage, segmentMessageSchema, stitchMessageSchema } from "./messages.js";
 
 export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -44,6 +46,7 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
             reason: reasonOf(error),
           });
           if (jobId) await recordCtx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
+          await delayRetry(recordCtx, record);
           throw error;
         }
       },
@@ -51,6 +54,36 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
       { context: context as Context, throwOnFullBatchFailure: false },
     );
   };
+}
+
+/**
+ * Sets when a message that failed for a retryable reason comes back (the queue's retryBackoff in the
+ * wiring), instead of leaving it to the visibility timeout, which is sized for a handler still running
+ * (30 minutes). If the change fails, the visibility timeout applies: slower, never lost.
+ */
+async function delayRetry(ctx: PipelineContext, record: SQSRecord): Promise<void> {
+  const queue = queueOf(ctx, record.eventSourceARN);
+  if (!queue || !record.receiptHandle) return;
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+  const delay = retryDelaySeconds(receives, queue.spec.retryBackoff, Math.random());
+  const seconds = Math.min(delay, ctx.config.retryDelayCapSeconds ?? delay);
+  await ctx.clients.sqs
+    .send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }))
+    .then(
+      () => ctx.log.info("retry scheduled", { inSeconds: seconds, receives }),
+      (error: unknown) => ctx.log.warn("retry backoff not set; the visibility timeout applies", { reason: reasonOf(error) }),
+    );
+}
+
+/** The work queue a record came from, with its URL: the queue name ends both its ARN and its URL. */
+function queueOf(ctx: PipelineContext, arn: string | undefined): { spec: QueueSpec; url: string } | undefined {
+  const name = arn?.split(":").pop();
+  if (!name) return undefined;
+  const queues = [
+    { spec: wiring.queues.segments, url: ctx.config.segmentsQueueUrl },
+    { spec: wiring.queues.stitch, url: ctx.config.stitchQueueUrl },
+  ];
+  return queues.find((queue) => queue.url.endsWith(`/${name}`));
 }
 
 export function transcriberHandler(ctx: PipelineContext): SqsHandler {
