@@ -68,10 +68,9 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   overlapSeconds: DEFAULTS.overlapSeconds,
   providerMaxInFlight: wiring.provider.maxInFlight,
   retentionDays: 90,
-  // 3 x 75 s + 2 x 20 s backoff + 30 s margin = 295 s < the transcriber's 300 s timeout:
-  // the in-process retry budget ends before Lambda kills the invocation.
-  providerTimeoutMs: 75_000,
-  providerMaxAttempts: 3,
+  // The batch provider budget, sized to end inside the transcriber's timeout (see DEFAULTS).
+  providerTimeoutMs: DEFAULTS.providerTimeoutMs,
+  providerMaxAttempts: DEFAULTS.providerMaxAttempts,
   logRetentionDays: 30,
 };
 

@@ -4,6 +4,7 @@
  * here), enforces limits, and hands each connection to a RealtimeSession. When a connection ends, however
  * it ends, the session is submitted to the batch pipeline.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -281,7 +282,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const entry of [...live]) (entry as Live & { shutdown?: () => void }).shutdown?.();
       // Closing handshakes settle quickly; sessions then finish their submission.
       const deadline = Date.now() + 60_000;
-      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (live.size > 0 && Date.now() < deadline) await sleep(50);
       await Promise.allSettled([...outcomes.values()]);
       wss.close();
       for (const socket of sockets) socket.destroy();

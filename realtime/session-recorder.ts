@@ -5,6 +5,7 @@
  * does a dropped file. A gateway that dies mid-session leaves its parts and a stale heartbeat behind: the
  * orphan sweep (session-orphans.ts) ends such a session with the same code (session-submit.ts).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -197,7 +198,7 @@ export class S3SessionRecording implements SessionRecording {
       if (attempt >= DURABLE_ATTEMPTS) {
         throw new Error(`session audio up to ${round(target / SAMPLE_RATE)} s is not stored after ${attempt} tries: ${this.lastError}`);
       }
-      await new Promise((r) => setTimeout(r, DURABLE_BACKOFF_MS[attempt - 1] ?? 1000));
+      await sleep(DURABLE_BACKOFF_MS[attempt - 1] ?? 1000);
       this.enqueue();
     }
   }

@@ -4,6 +4,7 @@
  * pipeline turns into a job exactly as it does a dropped file; the session item gets its final status,
  * counters and cost, and the link to the job.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -172,7 +173,7 @@ async function linkJob(o: SessionStoreOptions, table: SessionTable, sessionId: s
       await table.update(sessionId, { jobId: job.jobId });
       return job.jobId;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   o.log.warn("no job seen for the session yet; readers find it through the bySource index", { sessionId });
   return undefined;

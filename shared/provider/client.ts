@@ -1,4 +1,5 @@
 import { FormData, request, type Dispatcher } from "undici";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PermanentError, RetryableError, PipelineError } from "../errors.js";
 import { parseProviderResponse, type ProviderTranscription } from "./parse-response.js";
 import type { RequestLimiter } from "../adapters/provider-slots.js";
@@ -74,7 +75,7 @@ export class ProviderClient {
   private readonly random: () => number;
 
   constructor(private readonly options: ProviderClientOptions) {
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
     this.random = options.random ?? Math.random;
   }
 
