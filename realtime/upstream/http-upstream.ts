@@ -208,7 +208,9 @@ export class HttpUpstream implements Upstream {
     if (announce) this.listener.speechStopped(item.id, end / SAMPLE_RATE);
     this.listener.committed(item.id);
     if (item.pieces.length === 0) {
-      this.sendPiece(item, start, end, false, false);
+      // An utterance too short for a model (the tail of a turn cut at maxUtteranceSeconds just before the VAD
+      // heard it end) completes empty rather than as a provider's "audio too short" failure.
+      if (end - start >= MIN_UTTERANCE_SAMPLES) this.sendPiece(item, start, end, false, false);
     } else if (end > item.pieceStart) {
       // What follows the last cut: sent unless it is only the quiet before the VAD's end (a model writes
       // something for silence, "Thank you." as often as not).

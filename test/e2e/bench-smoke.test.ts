@@ -4,6 +4,8 @@ import { ChunkerBench } from "../../bench/chunker.js";
 import { benchStitch } from "../../bench/stitch.js";
 import { formatReport } from "../../bench/report.js";
 import { conversationMp3, loopedMp3 } from "../../bench/lib/inputs.js";
+import { DEFAULT_OPTIONS as REALTIME_DEFAULTS, runRealtimeBench } from "../../bench/realtime.js";
+import { formatRealtimeReport } from "../../bench/realtime-report.js";
 
 /**
  * Every benchmark once, at toy sizes, so none of them rots between the runs
@@ -75,5 +77,32 @@ describe("benchmarks, at toy sizes", () => {
     expect(run.totalSeconds).toBeGreaterThan(0);
     expect(run.outputBytes).toBeGreaterThan(run.words);
     expect(run.maxRssMb).toBeGreaterThan(0);
+  });
+
+  it("realtime: concurrent sessions through the gateway, every word in a completed event", async () => {
+    // Act
+    const result = await runRealtimeBench(
+      { ...REALTIME_DEFAULTS, sessions: 3, seconds: 15, speed: 4, latency: { baseSeconds: 0.05, perAudioSecond: 0.001 }, warmUp: false },
+      () => undefined,
+    );
+
+    // Assess
+    expect(result.upstreamSeen).toEqual(["http"]);
+    expect(result.sessions).toMatchObject({ started: 3, timedOut: 0, errors: 0 });
+    expect(result.words.truth).toBeGreaterThan(40);
+    expect(result.words.lostList).toEqual([]);
+    // Every live piece is the clients' audio unchanged, so each is found sample for sample.
+    expect(result.locator.placed).toBe(result.locator.uploads);
+    expect(result.locator.uploads).toBe(result.billed.provider.requests);
+    expect(result.utterances.count).toBeGreaterThanOrEqual(3);
+    expect(result.utterances.unanswered).toBe(0);
+    expect(result.latency.count).toBe(result.utterances.count);
+    expect(result.deltaGaps.count).toBeGreaterThan(result.utterances.count);
+    expect(result.streamedSeconds).toBeCloseTo(45, 0);
+    expect(result.billed.provider.ratio).toBeGreaterThan(0);
+    expect(result.billed.gateway?.sessions).toBe(3);
+    expect(result.gateway.cpuMsPerAudioSecond).toBeGreaterThan(0);
+    expect(result.gateway.rssMb.peak).toBeGreaterThanOrEqual(result.gateway.rssMb.atMark);
+    expect(formatRealtimeReport(result)).toContain("| words lost (true words in no completed event) | 0 of");
   });
 });

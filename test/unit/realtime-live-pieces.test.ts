@@ -177,3 +177,59 @@ describe("live text settings", () => {
     expect(() => realtimeSettingsFromEnv({ STT_REALTIME_DELTA_INTERVAL_MS: "500" })).toThrow(/no longer read.*STT_REALTIME_PARTIALS/);
   });
 });
+
+describe("HTTP upstream: utterances too short for a model", () => {
+  it("completes the sliver a maxUtteranceSeconds cut leaves before the VAD's end empty, without a provider request", async () => {
+    // Prepare: a detector that starts speech at once and ends it one sample after the 2 s cut.
+    const requests: number[] = [];
+    const completed: Array<{ transcript: string; start: number; end: number }> = [];
+    const failed: string[] = [];
+    const provider = {
+      transcribe: async (req: { audioSeconds: number }) => {
+        requests.push(req.audioSeconds);
+        return { text: "words", words: null, spans: [], speakers: [] };
+      },
+    } as unknown as ProviderClient;
+    let pushed = 0;
+    const detector = () => ({
+      speaking: false,
+      update: () => undefined,
+      flush: () => [],
+      push: (samples: Int16Array) => {
+        const events: Array<{ type: "speech_started" | "speech_stopped"; sample: number }> = [];
+        if (pushed === 0) events.push({ type: "speech_started", sample: 0 });
+        pushed += samples.length;
+        if (pushed > 2 * RATE) events.push({ type: "speech_stopped", sample: 2 * RATE + 1 });
+        return events;
+      },
+    });
+    const listener = {
+      speechStarted: () => undefined,
+      speechStopped: () => undefined,
+      committed: () => undefined,
+      delta: () => undefined,
+      completed: (_id: string, result: { transcript: string; start: number; end: number }) => completed.push(result),
+      failed: (id: string) => failed.push(id),
+      problem: () => undefined,
+      lost: () => undefined,
+    } satisfies UpstreamListener;
+    let items = 0;
+    const upstream = new HttpUpstream({ model: "m", vad: { ...DEFAULT_VAD } }, listener, { next: () => `item_${++items}` }, {
+      ...DEFAULT_HTTP_UPSTREAM,
+      partials: "off",
+      maxUtteranceSeconds: 1.9,
+      provider,
+      detector,
+    });
+
+    // Act
+    upstream.append(audio([["word", 2]]));
+    upstream.append(audio([["word", 0.01]]));
+    await upstream.drain(1000);
+
+    // Assess
+    expect(failed).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(completed).toMatchObject([{ transcript: "words", start: 0, end: 2 }, { transcript: "", start: 2 }]);
+  });
+});
