@@ -54,7 +54,11 @@ interface EventContext {
   placements: PlacementSet;
 }
 
-export function findCandidates(upload: Envelope, targets: IndexedRecording[]): Candidate[] {
+/**
+ * `singleEventKeep`: placements kept per upload event that only one event supports (by extent). A short
+ * upload's lone word may fit many places equally; the caller can keep them all and choose by waveform.
+ */
+export function findCandidates(upload: Envelope, targets: IndexedRecording[], singleEventKeep = SINGLE_EVENT_KEEP): Candidate[] {
   const placements = new PlacementSet();
   const events = withGaps(soundEvents(upload), upload.length);
   events.forEach((event, eventIndex) => {
@@ -76,7 +80,7 @@ export function findCandidates(upload: Envelope, targets: IndexedRecording[]): C
       searchFromInnerSide(context, event.start <= EDGE_FRAMES ? "tail" : "head");
     });
   }
-  return placements.select(targets);
+  return placements.select(targets, singleEventKeep);
 }
 
 /** Like searchPartial, for an event whose one edge is the upload's: only its inner side must line up. */
@@ -224,7 +228,7 @@ class PlacementSet {
       .slice(0, limit);
   }
 
-  select(targets: IndexedRecording[]): Candidate[] {
+  select(targets: IndexedRecording[], singleEventKeep: number): Candidate[] {
     const byStrength = [...this.all].sort((a, b) => b.events.size - a.events.size || b.extent - a.extent);
     const chosen = new Set<Placement>(byStrength.filter((p) => p.events.size >= 2).slice(0, MAX_SUPPORTED));
     const singlesByEvent = new Map<number, Placement[]>();
@@ -235,7 +239,7 @@ class PlacementSet {
     }
     for (const list of singlesByEvent.values()) {
       list.sort((a, b) => b.extent - a.extent);
-      for (const placement of list.slice(0, SINGLE_EVENT_KEEP)) chosen.add(placement);
+      for (const placement of list.slice(0, singleEventKeep)) chosen.add(placement);
     }
     return [...chosen].slice(0, MAX_CANDIDATES).map((placement) => ({
       target: targets[placement.targetIndex],

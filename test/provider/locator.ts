@@ -5,7 +5,7 @@
  * piece back to where its recording really explains the upload.
  */
 import type { Recording } from "../audio/recording.js";
-import { findCandidates } from "./candidates.js";
+import { findCandidates, type Candidate } from "./candidates.js";
 import { FRAME_SAMPLES, frameEnvelope } from "./envelope.js";
 import { indexRecording, type IndexedRecording } from "./indexed-recording.js";
 import { refineBoundary } from "./refine-boundary.js";
@@ -47,8 +47,10 @@ export class AudioLocator {
   /** The pieces of the upload that known recordings explain, in upload order. */
   locate(upload: Int16Array): LocatedPiece[] {
     const envelope = frameEnvelope(upload);
-    const candidates = findCandidates(envelope, [...this.targets.values()]);
-    if (candidates.length === 0) return [];
+    const short = upload.length < SHORT_UPLOAD_SAMPLES;
+    const found = findCandidates(envelope, [...this.targets.values()], short ? SHORT_UPLOAD_SINGLE_KEEP : undefined);
+    if (found.length === 0) return [];
+    const candidates = short ? byWaveform(upload, found) : found;
     const runs = segmentUpload(envelope, candidates);
     const stretches: Stretch[] = runs.map((run, index) => {
       const uploadStart = run.startFrame * FRAME_SAMPLES;
@@ -74,6 +76,42 @@ export class AudioLocator {
       stretch.recording && stretch.uploadEnd > stretch.uploadStart ? [{ ...stretch, recording: stretch.recording }] : [],
     );
   }
+}
+
+/** A few words at most: one placement explains all of it, and the envelope alone may fit several. */
+const SHORT_UPLOAD_SAMPLES = 3 * 16000;
+/** A short upload keeps this many envelope fits of a lone word, for byWaveform to choose from. */
+const SHORT_UPLOAD_SINGLE_KEEP = 64;
+/** Residual energy share under which a placement explains the waveform (lossy codecs leave ~1-10 %). */
+const WAVEFORM_FIT = 0.25;
+
+/**
+ * For a short upload (a live piece of one or two words), the envelope of a lone word can fit the same
+ * word, or a look-alike, said elsewhere; a model hears the waveform, so the placement whose samples explain
+ * the upload best is kept, if one explains it at all (otherwise the envelope's choice stands).
+ */
+function byWaveform(upload: Int16Array, candidates: Candidate[]): Candidate[] {
+  if (candidates.length < 2) return candidates;
+  let best: { candidate: Candidate; residual: number } | undefined;
+  for (const candidate of candidates) {
+    const recording = candidate.target.recording.samples;
+    const offset = refineOffset(upload, recording, 0, upload.length, candidate.offsetFrames);
+    const residual = residualShare(upload, recording, offset);
+    if (!best || residual < best.residual) best = { candidate, residual };
+  }
+  return best && best.residual < WAVEFORM_FIT ? [best.candidate] : candidates;
+}
+
+/** Energy of (upload - recording shifted by offset) over the upload's energy. */
+function residualShare(upload: Int16Array, recording: Int16Array, offset: number): number {
+  let energy = 0;
+  let residual = 0;
+  for (let at = 0; at < upload.length; at++) {
+    const r = at + offset >= 0 && at + offset < recording.length ? recording[at + offset] : 0;
+    energy += upload[at] * upload[at];
+    residual += (upload[at] - r) * (upload[at] - r);
+  }
+  return energy === 0 ? 1 : residual / energy;
 }
 
 function refineBoundaries(upload: Int16Array, stretches: Stretch[]): void {
