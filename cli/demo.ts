@@ -4,12 +4,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildConversation, encodeRecording } from "../test/audio/conversation.js";
 import { startGroundTruthProvider } from "../test/provider/server.js";
-import { startLocalStack } from "../local/stack.js";
 import { DEFAULTS } from "../shared/wiring.js";
 import { providerFromEnv } from "./provider-env.js";
-import { STATE_DIR } from "./stack-session.js";
 import { transcribeFile } from "./transcribe.js";
-import { openSession } from "./stack-session.js";
+import { openSession, startCliStack, STATE_DIR } from "./stack-session.js";
 import { scoreTranscript } from "../test/support/score.js";
 
 /**
@@ -38,7 +36,7 @@ async function demo(): Promise<number> {
       flags: { "chunk-seconds": "40", "overlap-seconds": "4" },
       provider,
       // A private in-memory stack: the demo never touches a stack `stt up` runs.
-      open: () => openSession(() => startLocalStack({ provider }), { forceEmbedded: true }),
+      open: () => openSession(() => startCliStack({ provider }), { forceEmbedded: true }),
       out: process.stdout,
       err: process.stderr,
     });

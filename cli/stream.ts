@@ -19,13 +19,13 @@ import { startLocalGateway } from "../realtime/local.js";
 import type { LocalStack } from "../local/stack.js";
 import { findRunningStack, openSession, STATE_DIR, type StackSession } from "./stack-session.js";
 import { readOutput } from "./submit.js";
+import { AUDIO_FORMAT, REALTIME_PATH, SAMPLE_RATE, clientSubprotocols } from "../realtime/protocol.js";
 
 /** Where `stt up` keeps the key it made when STT_GATEWAY_KEYS is not set. */
 export const LOCAL_KEY_FILE = join(STATE_DIR, "gateway-key");
 
 /** Together's example sends 4096 samples (256 ms) per append. */
 const BATCH_SAMPLES = 4096;
-const SAMPLE_RATE = 16000;
 
 export interface StreamEvent {
   type: string;
@@ -61,8 +61,8 @@ export async function streamAudio(run: StreamRun): Promise<StreamResult> {
   const speed = run.speed ?? 1;
   const url = new URL(run.url);
   if (run.model) url.searchParams.set("model", run.model);
-  url.searchParams.set("input_audio_format", "pcm_s16le_16000");
-  const ws = new WebSocket(url, ["realtime", `openai-insecure-api-key.${run.key}`, "openai-beta.realtime-v1"], { perMessageDeflate: false });
+  url.searchParams.set("input_audio_format", AUDIO_FORMAT);
+  const ws = new WebSocket(url, clientSubprotocols(run.key), { perMessageDeflate: false });
   const result: StreamResult = { sessionId: "", events: [], completed: [], deltas: 0, errors: [] };
   const out = run.out;
   const tty = Boolean(out?.isTTY);
@@ -159,7 +159,8 @@ export async function streamAudio(run: StreamRun): Promise<StreamResult> {
 export interface StreamFlags {
   url?: string;
   key?: string;
-  speed?: string;
+  /** Times real time (checked by the command line: above 0, at most 1000). */
+  speed?: number;
   model?: string;
   language?: string;
 }
@@ -167,7 +168,7 @@ export interface StreamFlags {
 /** Finds the gateway and its key: flags, then the environment, then what `stt up` left in .stt/. */
 export async function gatewayTarget(flags: StreamFlags): Promise<{ url: string; key: string }> {
   const running = await findRunningStack();
-  const url = flags.url ?? running?.realtimeUrl ?? `ws://127.0.0.1:${DEFAULT_REALTIME_PORT}/v1/realtime`;
+  const url = flags.url ?? running?.realtimeUrl ?? `ws://127.0.0.1:${DEFAULT_REALTIME_PORT}${REALTIME_PATH}`;
   const key =
     flags.key ?? parseKeys(process.env[REALTIME_ENV.keys])[0] ?? (existsSync(LOCAL_KEY_FILE) ? readFileSync(LOCAL_KEY_FILE, "utf8").trim() : undefined);
   if (!key) throw new Error(`no gateway key: pass --key, set ${REALTIME_ENV.keys}, or start the gateway with \`stt up\``);
@@ -220,15 +221,15 @@ export async function waitForSessionJob(session: StackSession, sessionId: string
 }
 
 export async function runStream(file: string, format: OutputFormat | undefined, flags: StreamFlags): Promise<number> {
-  const speed = flags.speed === undefined ? 1 : Number(flags.speed);
-  if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) throw new Error("--speed must be a number above 0 (1 = real time)");
+  const speed = flags.speed ?? 1;
   const target = await gatewayTarget(flags);
   const samples = await decodeFile(file);
   const live = format ? process.stderr : process.stdout;
   const result = await streamAudio({ ...target, samples, speed, model: flags.model, language: flags.language, out: live });
   process.stderr.write(`session ${result.sessionId}: ${result.completed.length} utterances, ${result.deltas} deltas\n`);
   if (!format) return result.errors.length ? 1 : 0;
-  if (!(await findRunningStack())) throw new Error("--format needs the local stack that `stt up` runs, to read the session's job");
+  // The stack beside the gateway: a stack another run lends has none.
+  if (!(await findRunningStack())?.realtimeUrl) throw new Error("--format needs the local stack that `stt up` runs, to read the session's job");
   const session = await openSession(async () => {
     throw new Error("no local stack running");
   });

@@ -11,6 +11,7 @@ import type { JobEvent } from "../shared/adapters/notifier.js";
 import type { OutputFormat } from "../shared/domain/types.js";
 import { OUTPUT_FILES } from "../shared/pipeline/stitch-job.js";
 import type { StackSession } from "./stack-session.js";
+import { parseJobEvent } from "../shared/domain/job-event.js";
 
 /** Uploads a file with its options as S3 user metadata, exactly as a user dropping it by hand would. */
 export async function uploadRecording(
@@ -59,7 +60,11 @@ export async function subscribeToJobEvents(session: StackSession) {
           new DeleteMessageBatchCommand({ QueueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
         );
       }
-      return messages.map((m) => JSON.parse(m.Body ?? "{}") as JobEvent);
+      // Anything else on the topic (or a malformed message) is skipped, never trusted as a job event.
+      return messages.flatMap((m) => {
+        const parsed = parseJobEvent(m.Body ?? "");
+        return parsed.ok ? [parsed.event] : [];
+      });
     },
     async close() {
       await sns.send(new UnsubscribeCommand({ SubscriptionArn: sub.SubscriptionArn })).catch(() => undefined);

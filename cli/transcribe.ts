@@ -1,71 +1,40 @@
-import { parseJobOptions } from "../shared/domain/options.js";
 import { DEFAULTS } from "../shared/wiring.js";
-import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
 import type { OutputFormat, Transcript } from "../shared/domain/types.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
-import { findRunningStack, openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
+import { findRunningStack, isAlive, openSession, startCliStack, startEmbeddedStack, type StackSession } from "./stack-session.js";
 import { readOutput, subscribeToJobEvents, uploadRecording, waitForJob } from "./submit.js";
+import { flagsToMetadata, type TranscribeFlags } from "./transcribe-options.js";
+import { progressLine } from "./progress.js";
 
-export interface TranscribeFlags {
-  language?: string;
-  prompt?: string;
-  temperature?: string;
-  model?: string;
-  translate?: boolean;
-  "no-diarize"?: boolean;
-  "min-speakers"?: string;
-  "max-speakers"?: string;
-  "chunk-seconds"?: string;
-  "overlap-seconds"?: string;
-}
-
-/**
- * CLI flags become S3 user metadata, the same keys a user sets on a file
- * dropped by hand, so both paths validate options in one place (the chunker).
- */
-export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> {
-  const metadata: Record<string, string> = {};
-  const set = (key: string, value: string | undefined) => {
-    if (value !== undefined) metadata[key] = value;
-  };
-  set("language", flags.language);
-  // S3 metadata is ASCII: other text travels as an RFC 2047 encoded word.
-  set("prompt", flags.prompt === undefined ? undefined : encodeMetadataValue(flags.prompt));
-  set("temperature", flags.temperature);
-  set("model", flags.model);
-  if (flags.translate) metadata.task = "translate";
-  if (flags["no-diarize"]) metadata.diarize = "false";
-  set("min-speakers", flags["min-speakers"]);
-  set("max-speakers", flags["max-speakers"]);
-  set("chunk-seconds", flags["chunk-seconds"]);
-  set("overlap-seconds", flags["overlap-seconds"]);
-  return metadata;
-}
+export { flagsToMetadata, optionProblem, type TranscribeFlags } from "./transcribe-options.js";
 
 export interface TranscribeRun {
   file: string;
   format: OutputFormat;
   flags: TranscribeFlags;
   provider: { baseUrl: string; apiKey: string; model: string };
-  /** Defaults to: the running `stt up` stack, else an embedded one on .stt/. */
+  /** Defaults to: the stack `stt up` or another run in this folder runs, else one on .stt/ that this run lends to others. */
   open?: () => Promise<StackSession>;
   out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
 /** The main job: file in, transcript out, through the whole pipeline on the local stack. */
 export async function transcribeFile(run: TranscribeRun): Promise<{ code: number; job?: JobRecord; verbose?: Transcript }> {
-  const session = await (run.open ?? (() => openSession(() => startEmbeddedStack({ provider: run.provider }))))();
+  const session = await (run.open ?? (() => openLocalStack(run)))();
   const events = await subscribeToJobEvents(session);
+  let jobId: string | undefined;
   try {
-    const { jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags));
+    ({ jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags)));
     run.err.write(`job ${jobId}\n`);
     let shown = "";
+    const progress = progressLine();
     const { event, job } = await waitForJob(session, events, jobId, {
       onProgress: (j) => {
-        const speakers = j.speakersSettled === undefined ? "" : `, speakers settled ${j.speakersSettled}/${j.segmentCount}`;
-        const line = j.segmentCount === undefined ? `chunking...` : `segments ${j.doneSegments?.size ?? 0}/${j.segmentCount}${speakers}`;
+        const full = progress(j);
+        // On a terminal the line is redrawn in place: it must not wrap.
+        const line = run.err.isTTY && run.err.columns ? full.slice(0, run.err.columns - 1) : full;
         if (line === shown) return;
         shown = line;
         run.err.write(run.err.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
@@ -80,10 +49,30 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
     run.out.write(await readOutput(session, job, run.format));
     const verbose = JSON.parse(await readOutput(session, job, "verbose_json")) as Transcript;
     return { code: 0, job, verbose };
+  } catch (error) {
+    // The process whose stack this run used has ended (Ctrl-C there): say so, not "ECONNREFUSED".
+    const owner = session.borrowed;
+    if (owner && !isAlive(owner.pid)) {
+      throw new Error(`the local stack of pid ${owner.pid} stopped before ${jobId ? `job ${jobId}` : "the upload"} finished; run again`, { cause: error });
+    }
+    throw error;
   } finally {
     await events.close();
     await session.close();
   }
+}
+
+/**
+ * The stack a `stt transcribe` run uses: the one `stt up` or another run in this folder offers, else one on
+ * .stt/ that it starts and offers to the runs that come while it works (it waits for them before it stops).
+ */
+function openLocalStack(run: TranscribeRun): Promise<StackSession> {
+  const note = (line: string) => run.err.write(`${line}\n`);
+  return openSession(() => startEmbeddedStack({ provider: run.provider }), {
+    lend: { provider: { baseUrl: run.provider.baseUrl, model: run.provider.model } },
+    fallback: () => startCliStack({ provider: run.provider }),
+    note,
+  });
 }
 
 /** What the job cost at the provider, for the completion line: `, 212.4 s of audio billed (segments 180.0 s, probes 32.4 s)`. */
@@ -93,19 +82,9 @@ export function billedText(job: Pick<JobRecord, "audioSecondsBilled" | "billing"
   return `, ${job.audioSecondsBilled.toFixed(1)} s of audio billed${parts}`;
 }
 
-/** The same check the chunker makes, before anything is uploaded: a bad option fails in a moment, not after chunking. */
-export function optionProblem(flags: TranscribeFlags, model: string): string | undefined {
-  const parsed = parseJobOptions(flagsToMetadata(flags), {}, model);
-  return parsed.ok ? undefined : parsed.reason;
-}
-
+/** `stt transcribe`, its command line already checked (program.ts). */
 export async function runTranscribe(file: string, format: OutputFormat, flags: TranscribeFlags): Promise<number> {
-  const problem = optionProblem(flags, providerFromEnv()?.model ?? DEFAULTS.model);
-  if (problem) {
-    process.stderr.write(`stt transcribe: ${problem}\n`);
-    return 2;
-  }
-  // A stack started by `stt up` brings its own provider settings.
+  // A stack started by `stt up` (or another run) brings its own provider settings.
   const provider = providerFromEnv() ?? ((await findRunningStack()) ? { baseUrl: "", apiKey: "", model: DEFAULTS.model } : null);
   if (!provider) {
     process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);

@@ -1,7 +1,17 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { wiring } from "../shared/wiring.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
-import { findRunningStack, removeStackFile, startEmbeddedStack, writeStackFile } from "./stack-session.js";
+import {
+  describeStack,
+  findRunningStack,
+  removeStackFile,
+  startEmbeddedStack,
+  tryLockStateDir,
+  unlockStateDir,
+  writeStackFile,
+  STATE_DIR,
+} from "./stack-session.js";
 import { startLocalRealtime } from "./stream.js";
 
 /** `stt up`: the local stack in the foreground, for dropping files and querying by hand with the AWS CLI. */
@@ -11,11 +21,22 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
     process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
     return 2;
   }
-  const running = await findRunningStack();
-  if (running) {
-    process.stderr.write(`a local stack is already running (pid ${running.pid}) at ${running.awsEndpoint}\n`);
-    return 1;
+  // Only one process opens the state folder's dynalite files: the one holding its lock (see stack-session.ts).
+  // A command that holds it briefly (`stt status`) is waited for.
+  for (const since = Date.now(); ; await sleep(200)) {
+    const running = await findRunningStack();
+    if (running) {
+      process.stderr.write(`a local stack is already running (${describeStack(running)}) at ${running.awsEndpoint}\n`);
+      return 1;
+    }
+    const lock = tryLockStateDir();
+    if (lock.locked) break;
+    if (Date.now() - since > 10_000) {
+      process.stderr.write(`${STATE_DIR} is in use by pid ${lock.holder}; try again when it ends\n`);
+      return 1;
+    }
   }
+  process.once("exit", unlockStateDir);
   const stack = await startEmbeddedStack({
     provider,
     awsPort: ports.awsPort,
@@ -26,6 +47,8 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
   const realtime = await startLocalRealtime(stack, ports.realtimePort);
   writeStackFile({
     pid: process.pid,
+    owner: "up",
+    provider: { baseUrl: provider.baseUrl, model: provider.model },
     awsEndpoint: emulators.awsEndpoint,
     dynamodbEndpoint: emulators.dynamodbEndpoint,
     realtimeUrl: realtime.gateway.url,
@@ -50,7 +73,8 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
   });
   process.stdout.write("stopping...\n");
   await realtime.gateway.close();
-  await stack.stop();
   removeStackFile();
+  await stack.stop();
+  unlockStateDir();
   return 0;
 }

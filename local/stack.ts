@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createClients, type PipelineClients } from "../shared/clients.js";
 import { configFromEnv, type PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
-import { createContext, providerSlots, type Log, type PipelineContext } from "../shared/pipeline/context.js";
+import { createContext, providerSlots, type AwsPipelineContext, type Log, type PipelineContext } from "../shared/pipeline/context.js";
 import { ProviderClient, type ProviderClientOptions } from "../shared/provider/client.js";
 import { startEmulators, type Emulators } from "./emulators.js";
 import { s3HandlerOf, sqsHandlerOf } from "./handlers.js";
@@ -14,6 +14,8 @@ import { restoreBucket, saveBucket } from "./output-mirror.js";
 
 /** A local stack: the wiring's resources and triggers with its numbers, but for the overrides (LocalOverrides) given here. */
 export interface LocalStackOptions extends LocalOverrides {
+  /** The longest a retried message waits (default: the visibility override, else the wiring's backoff). */
+  retryDelayCapSeconds?: number;
   provider: { baseUrl: string; apiKey: string; model?: string };
   /** dynalite's folder; jobs survive a restart there. Omitted = in memory (tests). */
   dataDir?: string;
@@ -39,7 +41,7 @@ export interface LocalStack {
   resources: LocalResources;
   clients: PipelineClients;
   config: PipelineConfig;
-  ctx: PipelineContext;
+  ctx: AwsPipelineContext;
   runner: EventRunner;
   stop(): Promise<void>;
 }
@@ -81,8 +83,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // A stack given chunkSeconds cuts at that length whatever the duration (see LocalStackOptions.chunkSeconds).
   const config: PipelineConfig = {
     ...(options.chunkSeconds === undefined ? fromEnv : { ...fromEnv, defaults: { ...fromEnv.defaults, segmentCap: undefined } }),
-    // A shortened visibility timeout (tests) also shortens retry backoffs, so retries keep the test's pace.
-    retryDelayCapSeconds: options.visibilityTimeoutSeconds,
+    // A shortened visibility timeout (tests) also shortens retry backoffs, so retries keep the test's pace;
+    // the CLI caps them on its own, so a local job with an unreachable provider fails in well under a minute.
+    retryDelayCapSeconds: options.retryDelayCapSeconds ?? options.visibilityTimeoutSeconds,
   };
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flagsToMetadata, optionProblem } from "../../cli/transcribe.js";
+import { flagsToMetadata, optionProblem } from "../../cli/transcribe-options.js";
 
 describe("the CLI's options, checked before anything is uploaded", () => {
   it("names the option that is wrong, as the chunker would", () => {

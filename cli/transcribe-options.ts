@@ -1,0 +1,45 @@
+import { parseJobOptions } from "../shared/domain/options.js";
+import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
+
+/** `stt transcribe`'s job options, named as on the command line (and as the S3 metadata keys). */
+export interface TranscribeFlags {
+  language?: string;
+  prompt?: string;
+  temperature?: string;
+  model?: string;
+  translate?: boolean;
+  "no-diarize"?: boolean;
+  "min-speakers"?: string;
+  "max-speakers"?: string;
+  "chunk-seconds"?: string;
+  "overlap-seconds"?: string;
+}
+
+/**
+ * CLI flags become S3 user metadata, the same keys a user sets on a file
+ * dropped by hand, so both paths validate options in one place (the chunker's parser).
+ */
+export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  const set = (key: string, value: string | undefined) => {
+    if (value !== undefined) metadata[key] = value;
+  };
+  set("language", flags.language);
+  // S3 metadata is ASCII: other text travels as an RFC 2047 encoded word.
+  set("prompt", flags.prompt === undefined ? undefined : encodeMetadataValue(flags.prompt));
+  set("temperature", flags.temperature);
+  set("model", flags.model);
+  if (flags.translate) metadata.task = "translate";
+  if (flags["no-diarize"]) metadata.diarize = "false";
+  set("min-speakers", flags["min-speakers"]);
+  set("max-speakers", flags["max-speakers"]);
+  set("chunk-seconds", flags["chunk-seconds"]);
+  set("overlap-seconds", flags["overlap-seconds"]);
+  return metadata;
+}
+
+/** The same check the chunker makes, before anything is uploaded: a bad option fails in a moment, not after chunking. */
+export function optionProblem(flags: TranscribeFlags, model: string): string | undefined {
+  const parsed = parseJobOptions(flagsToMetadata(flags), {}, model);
+  return parsed.ok ? undefined : parsed.reason;
+}
