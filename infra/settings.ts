@@ -4,7 +4,9 @@
  * Everything is validated here, once, so a bad value fails `cdk synth` with a
  * message instead of failing a Lambda at 3 a.m.
  */
-import { OPTION_LIMITS } from "../shared/domain/options.js";
+import { z } from "zod";
+import { OPTION_LIMITS, overlapFitsChunk } from "../shared/domain/options.js";
+import { DEFAULT_BACKOFF_MAX_MS } from "../shared/provider/client.js";
 import { DEFAULTS, wiring, type FunctionId, type FunctionSpec } from "../shared/wiring.js";
 
 export interface PipelineSettings {
@@ -56,8 +58,6 @@ const MAX_SQS_CONCURRENCY = 1000;
 const FUNCTION_SPECS = wiring.functions as Record<FunctionId, FunctionSpec>;
 const PROVIDER_CALLERS = (Object.keys(FUNCTION_SPECS) as FunctionId[]).filter((id) => FUNCTION_SPECS[id].access.providerSecret);
 
-/** Longest backoff between provider attempts (ProviderClient's backoffMaxMs default). */
-const PROVIDER_BACKOFF_MAX_MS = 20_000;
 /** Time the transcriber needs around the provider call: download, parse, S3 and DynamoDB writes. */
 const INVOCATION_MARGIN_MS = 30_000;
 
@@ -79,61 +79,80 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+type Limits = { readonly min: number; readonly max: number };
+
+/** A number within limits; `integer` demands a whole one. Out of range is reported beside other problems. */
+function numberSetting(name: keyof PipelineSettings, { min, max }: Limits, integer: boolean) {
+  const problem = (input: unknown) =>
+    integer ? `${name} must be an integer in [${min}, ${max}], got ${String(input)}` : `${name} must be in [${min}, ${max}], got ${String(input)}`;
+  return z
+    .number({ error: (issue) => problem(issue.input) })
+    .refine((v) => (!integer || Number.isInteger(v)) && v >= min && v <= max, { error: (issue) => problem(issue.input) });
+}
+
+/** A text setting in a given form, or unset. */
+function textSetting(pattern: RegExp, problem: (value: string) => string) {
+  return z
+    .string()
+    .regex(pattern, { error: (issue) => problem(String(issue.input)) })
+    .optional();
+}
+
+/**
+ * What the stack accepts: each setting on its own, then the rules between them (which are checked even when
+ * another setting is wrong, so one synth lists every problem).
+ */
+const settingsSchema = z
+  .object({
+    providerBaseUrl: z
+      .string()
+      .refine((v) => URL.canParse(v), { error: (issue) => `providerBaseUrl is not a URL: ${String(issue.input)}`, abort: true })
+      .refine((v) => new URL(v).protocol === "https:", { error: (issue) => `providerBaseUrl must use https, got ${String(issue.input)}` }),
+    model: z.string().refine((v) => v.trim().length > 0, { error: "model must not be empty" }),
+    // The same limits a per-file option (S3 metadata) is held to.
+    chunkSeconds: numberSetting("chunkSeconds", OPTION_LIMITS.chunkSeconds, false),
+    overlapSeconds: numberSetting("overlapSeconds", OPTION_LIMITS.overlapSeconds, false),
+    // Also the transcriber's SQS maximum concurrency, which AWS holds to 2..1000.
+    providerMaxInFlight: numberSetting("providerMaxInFlight", { min: MIN_SQS_CONCURRENCY, max: MAX_SQS_CONCURRENCY }, true),
+    retentionDays: numberSetting("retentionDays", { min: 0, max: 3650 }, true),
+    providerMaxAttempts: numberSetting("providerMaxAttempts", { min: 1, max: 10 }, true),
+    providerTimeoutMs: numberSetting("providerTimeoutMs", { min: 1000, max: 900_000 }, true),
+    logRetentionDays: z.number().refine((v) => LOG_RETENTION_DAYS.includes(v), {
+      error: (issue) => `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${String(issue.input)}`,
+    }),
+    alarmEmail: textSetting(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, (v) => `alarmEmail is not an e-mail address: ${v}`),
+    providerSecretName: textSetting(/^[A-Za-z0-9/_+=.@-]{1,512}$/, (v) => `providerSecretName has characters Secrets Manager does not allow: ${v}`),
+    realtimeCertificateArn: z.string().optional(),
+  })
+  .superRefine(
+    (s, ctx) => {
+      const problem = (message: string) => ctx.addIssue({ code: "custom", message, input: s });
+      // The one overlap rule of the pipeline (domain/options.ts), as a file's own options are held to it.
+      if (Number.isFinite(s.overlapSeconds) && Number.isFinite(s.chunkSeconds) && !overlapFitsChunk(s.overlapSeconds, s.chunkSeconds)) {
+        problem(`overlapSeconds (${s.overlapSeconds}) must be less than chunkSeconds (${s.chunkSeconds})`);
+      }
+      // Every function that calls the provider must finish a segment request's retries in time.
+      if (!Number.isFinite(s.providerMaxAttempts) || !Number.isFinite(s.providerTimeoutMs)) return;
+      const budgetMs =
+        s.providerMaxAttempts * s.providerTimeoutMs + (s.providerMaxAttempts - 1) * DEFAULT_BACKOFF_MAX_MS + INVOCATION_MARGIN_MS;
+      for (const id of PROVIDER_CALLERS) {
+        const timeoutMs = FUNCTION_SPECS[id].timeoutSeconds * 1000;
+        if (budgetMs > timeoutMs) {
+          problem(
+            `providerMaxAttempts x providerTimeoutMs (+ backoff and ${INVOCATION_MARGIN_MS / 1000} s margin) = ${budgetMs / 1000} s exceeds the ${id} timeout of ${timeoutMs / 1000} s`,
+          );
+        }
+      }
+    },
+    { when: () => true },
+  ) satisfies z.ZodType<PipelineSettings>;
+
 /** Fills defaults and validates; throws one error listing every problem. */
 export function resolveSettings(partial: Partial<PipelineSettings> = {}): PipelineSettings {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const s: PipelineSettings = { ...DEFAULT_SETTINGS, ...defined };
-  const problems: string[] = [];
-  const integer = (name: keyof PipelineSettings, min: number, max: number) => {
-    const v = s[name];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
-    }
-  };
-
-  try {
-    const url = new URL(s.providerBaseUrl);
-    if (url.protocol !== "https:") problems.push(`providerBaseUrl must use https, got ${s.providerBaseUrl}`);
-  } catch {
-    problems.push(`providerBaseUrl is not a URL: ${s.providerBaseUrl}`);
-  }
-  if (!s.model.trim()) problems.push("model must not be empty");
-  // The same limits a per-file option (S3 metadata) is held to.
-  const chunk = OPTION_LIMITS.chunkSeconds;
-  const overlap = OPTION_LIMITS.overlapSeconds;
-  if (!(s.chunkSeconds >= chunk.min && s.chunkSeconds <= chunk.max)) {
-    problems.push(`chunkSeconds must be in [${chunk.min}, ${chunk.max}], got ${s.chunkSeconds}`);
-  }
-  if (!(s.overlapSeconds >= overlap.min && s.overlapSeconds <= overlap.max && s.overlapSeconds * 2 < s.chunkSeconds)) {
-    problems.push(`overlapSeconds must be in [${overlap.min}, ${overlap.max}] and less than half of chunkSeconds, got ${s.overlapSeconds}`);
-  }
-  // Also the transcriber's SQS maximum concurrency, which AWS holds to 2..1000.
-  integer("providerMaxInFlight", MIN_SQS_CONCURRENCY, MAX_SQS_CONCURRENCY);
-  integer("retentionDays", 0, 3650);
-  integer("providerMaxAttempts", 1, 10);
-  integer("providerTimeoutMs", 1000, 900_000);
-  if (!LOG_RETENTION_DAYS.includes(s.logRetentionDays)) {
-    problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${s.logRetentionDays}`);
-  }
-  // Every function that calls the provider must finish a segment request's retries in time.
-  for (const id of PROVIDER_CALLERS) {
-    const budgetMs =
-      s.providerMaxAttempts * s.providerTimeoutMs + (s.providerMaxAttempts - 1) * PROVIDER_BACKOFF_MAX_MS + INVOCATION_MARGIN_MS;
-    const timeoutMs = FUNCTION_SPECS[id].timeoutSeconds * 1000;
-    if (budgetMs > timeoutMs) {
-      problems.push(
-        `providerMaxAttempts x providerTimeoutMs (+ backoff and ${INVOCATION_MARGIN_MS / 1000} s margin) = ${budgetMs / 1000} s exceeds the ${id} timeout of ${timeoutMs / 1000} s`,
-      );
-    }
-  }
-  if (s.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.alarmEmail)) {
-    problems.push(`alarmEmail is not an e-mail address: ${s.alarmEmail}`);
-  }
-  if (s.providerSecretName !== undefined && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(s.providerSecretName)) {
-    problems.push(`providerSecretName has characters Secrets Manager does not allow: ${s.providerSecretName}`);
-  }
-  if (problems.length) throw new Error(`invalid stack settings:\n- ${problems.join("\n- ")}`);
-  return s;
+  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...defined });
+  if (!parsed.success) throw new Error(`invalid stack settings:\n- ${parsed.error.issues.map((issue) => issue.message).join("\n- ")}`);
+  return parsed.data;
 }
 
 /** Context keys, as written in cdk.json or passed with `-c`. */

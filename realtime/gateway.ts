@@ -11,12 +11,18 @@ import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
-import { AUDIO_FORMAT, errorEvent, isSupportedAudioFormat, serialize, type ServerEvent } from "./protocol.js";
+import {
+  AUDIO_FORMAT,
+  KEY_SUBPROTOCOL_PREFIX,
+  REALTIME_PATH,
+  REALTIME_SUBPROTOCOL,
+  errorEvent,
+  isSupportedAudioFormat,
+  serialize,
+  type ServerEvent,
+} from "./protocol.js";
 import { RealtimeSession, unsupportedFormat, type SessionLimits, type SessionSummary, type UpstreamFactory } from "./session.js";
 import type { CloseReason, SessionOutcome, SessionRecorder } from "./session-recorder.js";
-
-export const REALTIME_PATH = "/v1/realtime";
-const KEY_SUBPROTOCOL = "openai-insecure-api-key.";
 
 export interface GatewayLimits extends SessionLimits {
   /** Sessions at once on this gateway; more are refused with 503 (the load balancer sends them elsewhere). */
@@ -88,8 +94,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     perMessageDeflate: false,
     // Browsers send the key as a subprotocol and fail the handshake unless one is chosen: never echo the key.
     handleProtocols: (protocols) => {
-      if (protocols.has("realtime")) return "realtime";
-      for (const p of protocols) if (!p.startsWith(KEY_SUBPROTOCOL)) return p;
+      if (protocols.has(REALTIME_SUBPROTOCOL)) return REALTIME_SUBPROTOCOL;
+      for (const p of protocols) if (!p.startsWith(KEY_SUBPROTOCOL_PREFIX)) return p;
       return false;
     },
   });
@@ -118,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (url.pathname !== REALTIME_PATH) return refuse(socket, 404, `no route ${url.pathname}; connect to ${REALTIME_PATH}`, "not_found");
       if (!accepting) return refuse(socket, 503, "the gateway is shutting down; reconnect", "unavailable");
       const key = presentedKey(req);
-      if (!key) return refuse(socket, 401, "missing API key: send Authorization: Bearer <key> or the subprotocol openai-insecure-api-key.<key>", "missing_api_key");
+      if (!key) return refuse(socket, 401, `missing API key: send Authorization: Bearer <key> or the subprotocol ${KEY_SUBPROTOCOL_PREFIX}<key>`, "missing_api_key");
       let keys: readonly string[];
       try {
         keys = await options.keys();
@@ -301,8 +307,8 @@ export function presentedKey(req: Pick<IncomingMessage, "headers">): string | un
   const protocols = String(req.headers["sec-websocket-protocol"] ?? "")
     .split(",")
     .map((p) => p.trim());
-  const fromProtocol = protocols.find((p) => p.startsWith(KEY_SUBPROTOCOL));
-  return fromProtocol ? fromProtocol.slice(KEY_SUBPROTOCOL.length) || undefined : undefined;
+  const fromProtocol = protocols.find((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX));
+  return fromProtocol ? fromProtocol.slice(KEY_SUBPROTOCOL_PREFIX.length) || undefined : undefined;
 }
 
 function sameKey(expected: string, given: string): boolean {

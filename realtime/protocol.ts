@@ -7,11 +7,34 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { SAMPLE_RATE } from "../shared/audio/ffmpeg.js";
+
+/**
+ * The pipeline's sample rate is the protocol's: a session's audio is stored as it streams and becomes the
+ * batch job's recording without resampling.
+ */
+export { SAMPLE_RATE };
 
 /** The only audio format Together's realtime endpoint takes, under its query-string and session names. */
-export const AUDIO_FORMAT = "pcm_s16le_16000";
-const AUDIO_FORMAT_ALIASES = new Set([AUDIO_FORMAT, "pcm16"]);
-export const SAMPLE_RATE = 16_000;
+export const AUDIO_FORMAT = `pcm_s16le_${SAMPLE_RATE}` as const;
+const AUDIO_FORMAT_ALIASES = new Set<string>([AUDIO_FORMAT, "pcm16"]);
+
+/** Where the realtime endpoint is, on Together and on the gateway: a WebSocket upgrade of GET here. */
+export const REALTIME_PATH = "/v1/realtime";
+
+/** The subprotocol the server picks: the one every OpenAI-style client offers. */
+export const REALTIME_SUBPROTOCOL = "realtime";
+
+/**
+ * The subprotocol that carries the API key where a client cannot set headers (browsers):
+ * `openai-insecure-api-key.<key>`, offered beside `realtime`. Never the one the server picks.
+ */
+export const KEY_SUBPROTOCOL_PREFIX = "openai-insecure-api-key.";
+
+/** The subprotocols a client offers to authenticate with `key`, in the order OpenAI's clients offer them. */
+export function clientSubprotocols(key: string): string[] {
+  return [REALTIME_SUBPROTOCOL, `${KEY_SUBPROTOCOL_PREFIX}${key}`, "openai-beta.realtime-v1"];
+}
 
 export function isSupportedAudioFormat(format: string): boolean {
   return AUDIO_FORMAT_ALIASES.has(format);
@@ -114,7 +137,7 @@ export function decodeAudioChunk(audio: string, maxBytes: number): Parsed<Int16A
   }
   const bytes = Buffer.from(audio, "base64");
   if (bytes.length % 2 !== 0) {
-    return fail("invalid_audio", "input_audio_buffer.append: audio must be whole 16-bit samples (an even number of bytes) of pcm_s16le_16000", "audio");
+    return fail("invalid_audio", `input_audio_buffer.append: audio must be whole 16-bit samples (an even number of bytes) of ${AUDIO_FORMAT}`, "audio");
   }
   // Copy into an aligned buffer: Buffer.from may hand back a slice at an odd offset of the pool.
   const samples = new Int16Array(bytes.length / 2);

@@ -16,6 +16,8 @@ import { JobStore } from "../shared/adapters/job-store.js";
 import { presignGet } from "../shared/adapters/object-store.js";
 import { SAMPLE_RATE } from "../shared/audio/ffmpeg.js";
 import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
+import { explicitLanguage } from "../shared/domain/languages.js";
+import { REALTIME_SESSION_KEY } from "../shared/domain/options.js";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
 import { SessionTable, type CloseReason, type SessionFields, type SessionOutcome } from "./session-table.js";
@@ -148,8 +150,9 @@ async function joinParts(o: SessionStoreOptions, e: SessionEnding, key: string):
       child.on("error", reject);
       child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg concat failed (${code}): ${stderr.trim().split("\n").pop() ?? ""}`))));
     });
-    const metadata: Record<string, string> = { "realtime-session": e.sessionId, model: e.model };
-    if (e.language && e.language !== "auto") metadata.language = e.language;
+    const metadata: Record<string, string> = { [REALTIME_SESSION_KEY]: e.sessionId, model: e.model };
+    const language = explicitLanguage(e.language);
+    if (language) metadata.language = language;
     if (e.prompt) metadata.prompt = encodeMetadataValue(e.prompt);
     const upload = new Upload({
       client: o.s3,

@@ -3,7 +3,7 @@
  * session's audio (recording) and feeds the live upstream, and turns what the upstream hears into
  * protocol events. Knows nothing of sockets: the gateway gives it `send` and `close`.
  */
-import { normalizeLanguage } from "../shared/domain/languages.js";
+import { AUTO_LANGUAGE, explicitLanguage, normalizeLanguage } from "../shared/domain/languages.js";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
 import {
@@ -237,11 +237,11 @@ export class RealtimeSession {
     if (transcription) {
       if (transcription.model !== undefined) next.model = transcription.model;
       if (transcription.language !== undefined) {
-        const language = transcription.language === "auto" ? "auto" : normalizeLanguage(transcription.language);
+        const language = transcription.language === AUTO_LANGUAGE ? AUTO_LANGUAGE : normalizeLanguage(transcription.language);
         if (!language) {
           return { code: "invalid_value", message: `session.input_audio_transcription.language '${transcription.language}' is not an ISO-639-1 code (e.g. en) or auto`, param: "session.input_audio_transcription.language" };
         }
-        next.language = language === "auto" ? undefined : language;
+        next.language = explicitLanguage(language);
       }
       if (transcription.prompt !== undefined) next.prompt = transcription.prompt || undefined;
     }

@@ -8,11 +8,15 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
 import type { TranscriptSegment } from "../domain/types.js";
 import type { JobBilling } from "../domain/job-billing.js";
+import { JOB_STATUSES, TERMINAL_STATUSES, jobBillingSchema, type JobStatus } from "../domain/job-event.js";
+import { issueText } from "../domain/options.js";
+import { PermanentError } from "../errors.js";
 
-export type JobStatus = "CHUNKING" | "RUNNING" | "COMPLETED" | "FAILED";
-export const TERMINAL: readonly JobStatus[] = ["COMPLETED", "FAILED"];
+export type { JobStatus };
+export const TERMINAL: readonly JobStatus[] = TERMINAL_STATUSES;
 
 export interface SourceObject {
   bucket: string;
@@ -27,6 +31,10 @@ export interface JobRecord {
   jobId: string;
   status: JobStatus;
   source: SourceObject;
+  /**
+   * The job's options as parseJobOptions returned them, or `{ metadata }` when they did not parse (the job
+   * is then FAILED). Steps read them with domain/options.ts's storedJobOptions.
+   */
   options: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -107,7 +115,7 @@ export class JobStore {
 
   async get(jobId: string): Promise<JobRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: true }));
-    return out.Item ? fromItem(out.Item) : undefined;
+    return out.Item ? jobRecordOf(out.Item) : undefined;
   }
 
   /** Creates the job unless it exists; returns the record that is stored either way. */
@@ -164,7 +172,7 @@ export class JobStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
+      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
     } catch (error) {
       if (isConditionFailure(error)) return this.get(jobId);
       throw error;
@@ -184,7 +192,7 @@ export class JobStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
+      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -264,7 +272,7 @@ export class JobStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
+      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -421,7 +429,7 @@ export class JobStore {
         ScanIndexForward: false,
       }),
     );
-    return (out.Items ?? []).map(fromItem);
+    return (out.Items ?? []).map(jobRecordOf);
   }
 }
 
@@ -430,11 +438,52 @@ function settledIs(settled: number): string {
   return settled === 0 ? "(attribute_not_exists(speakersSettled) OR speakersSettled = :k)" : "speakersSettled = :k";
 }
 
-function fromItem(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest } = item;
-  const done = rest.doneSegments;
-  return {
-    ...(rest as unknown as JobRecord),
-    doneSegments: done instanceof Set ? new Set([...done].map(Number)) : undefined,
-  };
+/** The job item as it is read back: every field the pipeline writes, typed; other attributes are dropped. */
+const jobRecordSchema = z.object({
+  jobId: z.string().min(1),
+  status: z.enum(JOB_STATUSES),
+  source: z.object({
+    bucket: z.string(),
+    key: z.string(),
+    versionId: z.string().optional(),
+    etag: z.string().optional(),
+    size: z.number().optional(),
+  }),
+  options: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  chunkedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  duration: z.number().optional(),
+  segmentCount: z.number().int().nonnegative().optional(),
+  // A DynamoDB number set: the document client reads it as a Set.
+  doneSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
+  language: z.string().nullable().optional(),
+  speakers: z.array(z.string()).optional(),
+  wordCount: z.number().optional(),
+  outputs: z.record(z.string(), z.string()).optional(),
+  audioSecondsBilled: z.number().optional(),
+  billing: jobBillingSchema.optional(),
+  realtimeSessionId: z.string().optional(),
+  error: z.string().optional(),
+  errorCode: z.string().optional(),
+  lastError: z.string().optional(),
+  notifiedAt: z.string().optional(),
+  stitchLeaseUntil: z.number().optional(),
+  speakersSettled: z.number().int().nonnegative().optional(),
+  speakerLeaseUntil: z.number().optional(),
+  expiresAt: z.number().optional(),
+}) satisfies z.ZodType<JobRecord>;
+
+/**
+ * A job item read back from the table. Only the pipeline writes job items, so one that does not parse was
+ * written by something else: no step can go on with it, and the error names the field.
+ */
+export function jobRecordOf(item: Record<string, unknown>): JobRecord {
+  const parsed = jobRecordSchema.safeParse(item);
+  if (!parsed.success) {
+    const jobId = typeof item.jobId === "string" ? ` ${item.jobId}` : "";
+    throw new PermanentError("bad_job_record", `the job record${jobId} is not valid: ${issueText(parsed.error.issues[0])}`);
+  }
+  return parsed.data;
 }

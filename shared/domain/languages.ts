@@ -51,6 +51,22 @@ const BY_NAME: ReadonlyMap<string, string> = new Map([
   ...Object.entries(ALIASES),
 ]);
 
+/** What a caller sends to let the model detect the language itself (S3 metadata, CLI, realtime sessions). */
+export const AUTO_LANGUAGE = "auto";
+
+/** The rule for a requested language (S3 metadata, the CLI): "auto" or an ISO 639-1 code, lowercase. */
+export function isLanguageChoice(value: string): boolean {
+  return value === AUTO_LANGUAGE || ISO_639_1.has(value);
+}
+
+/**
+ * The language a caller named, or undefined for "auto" (or none): what a provider request or a job's
+ * metadata should carry, so that the model detects the language when it is not named.
+ */
+export function explicitLanguage(language: string | undefined): string | undefined {
+  return language && language !== AUTO_LANGUAGE ? language : undefined;
+}
+
 /**
  * The ISO 639-1 code for a code, a regional tag ("en-US") or an English
  * language name ("English"); null when it is none of those.

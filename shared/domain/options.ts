@@ -2,10 +2,14 @@ import { z } from "zod";
 import { DEFAULTS } from "../wiring.js";
 import { PermanentError } from "../errors.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./types.js";
-import { ISO_639_1, normalizeLanguage } from "./languages.js";
-import { decodeMetadataValue, encodeMetadataValue } from "./metadata-encoding.js";
+import { AUTO_LANGUAGE, isLanguageChoice, normalizeLanguage } from "./languages.js";
+import { decodeMetadataValue } from "./metadata-encoding.js";
 
-export type Task = "transcribe" | "translate";
+export const TASKS = ["transcribe", "translate"] as const;
+export type Task = (typeof TASKS)[number];
+
+/** What a job's `chunk-seconds` says to let the chunker choose the length (domain/segment-length.ts). */
+export const AUTO_LENGTH = "auto";
 
 /** What a caller may ask of one job, through the uploaded object's S3 user metadata. */
 export interface JobOptions {
@@ -23,7 +27,7 @@ export interface JobOptions {
    * Seconds of audio per segment, or "auto" to let the chunker choose from the
    * recording's duration and the provider cap (domain/segment-length.ts).
    */
-  chunkSeconds: number | "auto";
+  chunkSeconds: number | typeof AUTO_LENGTH;
   overlapSeconds: number;
   /** Output format the CLI shows by default; every format is written anyway. */
   format: OutputFormat;
@@ -32,18 +36,18 @@ export interface JobOptions {
 export type ParsedOptions = { ok: true; options: JobOptions } | { ok: false; reason: string };
 
 /** Options as the job record stores them (parseJobOptions' output, written by the chunker). */
-const storedOptionsSchema = z.object({
+const storedOptionsSchema: z.ZodType<JobOptions> = z.object({
   language: z.string(),
   prompt: z.string().optional(),
   temperature: z.number().optional(),
   model: z.string(),
-  task: z.enum(["transcribe", "translate"]),
+  task: z.enum(TASKS),
   diarize: z.boolean(),
   minSpeakers: z.number().int().optional(),
   maxSpeakers: z.number().int().optional(),
-  chunkSeconds: z.union([z.number(), z.literal("auto")]),
+  chunkSeconds: z.union([z.number(), z.literal(AUTO_LENGTH)]),
   overlapSeconds: z.number(),
-  format: z.enum(OUTPUT_FORMATS as unknown as [OutputFormat, ...OutputFormat[]]),
+  format: z.enum(OUTPUT_FORMATS),
 });
 
 /**
@@ -54,9 +58,16 @@ const storedOptionsSchema = z.object({
 export function storedJobOptions(value: unknown): JobOptions {
   const parsed = storedOptionsSchema.safeParse(value);
   if (!parsed.success) {
-    throw new PermanentError("bad_job_record", `the job record's options are not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+    throw new PermanentError("bad_job_record", `the job record's options are not valid: ${issueText(parsed.error.issues[0])}`);
   }
   return parsed.data;
+}
+
+/** One zod issue as a reason: the field it is about, then what is wrong. */
+export function issueText(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "unknown";
+  const field = issue.path.map(String).join(".");
+  return field ? `${field}: ${issue.message}` : issue.message;
 }
 
 /**
@@ -79,12 +90,6 @@ export function realtimeSessionOf(
   return parsed.success ? { sessionId: parsed.data } : { invalid: raw.slice(0, 80) };
 }
 
-/** The metadata keys, as S3 returns them (lowercase, without x-amz-meta-). */
-export const OPTION_KEYS = [
-  "language", "prompt", "temperature", "model", "task", "diarize",
-  "min-speakers", "max-speakers", "chunk-seconds", "overlap-seconds", "format",
-] as const;
-
 export const OPTION_LIMITS = {
   temperature: { min: 0, max: 1 },
   speakers: { min: 1, max: 20 },
@@ -92,17 +97,128 @@ export const OPTION_LIMITS = {
   overlapSeconds: { min: 0, max: 30 },
 } as const;
 
+/**
+ * The overlap rule, for a job's options and a deployment's defaults alike: the overlap is context around a
+ * segment's own stretch (half on each side), so it only has to be shorter than the segment.
+ */
+export function overlapFitsChunk(overlapSeconds: number, chunkSeconds: number): boolean {
+  return overlapSeconds < chunkSeconds;
+}
+
 export const DEFAULT_JOB_OPTIONS: JobOptions = {
-  language: "auto",
+  language: AUTO_LANGUAGE,
   model: DEFAULTS.model,
   task: "transcribe",
   // Meetings and calls are why people use this: diarization is on unless turned off.
   diarize: true,
   // An explicit length (metadata, or a deployment's fixed default) always wins over this.
-  chunkSeconds: "auto",
+  chunkSeconds: AUTO_LENGTH,
   overlapSeconds: DEFAULTS.overlapSeconds,
   format: "verbose_json",
 };
+
+type Limits = { readonly min: number; readonly max: number };
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const WHOLE = /^\+?\d+$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+
+function numberWithin(raw: string, limits: Limits, whole: boolean): boolean {
+  const value = (whole ? WHOLE : DECIMAL).test(raw) ? Number(raw) : NaN;
+  return Number.isFinite(value) && value >= limits.min && value <= limits.max;
+}
+
+function numberProblem(key: string, raw: unknown, limits: Limits, whole: boolean): string {
+  return `${key} '${String(raw)}' must be a ${whole ? "whole number" : "number"} from ${limits.min} to ${limits.max}`;
+}
+
+/** A number within limits; `whole` demands an integer (speaker counts). */
+function numberText(key: string, limits: Limits, whole = false) {
+  return z
+    .string()
+    .refine((raw) => numberWithin(raw, limits, whole), { error: (issue) => numberProblem(key, issue.input, limits, whole) })
+    .transform(Number);
+}
+
+/** One of a few words, in any case. */
+function choiceText<T extends string>(key: string, choices: readonly T[]) {
+  const find = (raw: string) => choices.find((choice) => choice === raw.toLowerCase());
+  return z
+    .string()
+    .refine((raw) => find(raw) !== undefined, { error: (issue) => `${key} '${String(issue.input)}' must be one of ${choices.join(", ")}` })
+    .transform((raw) => find(raw) as T);
+}
+
+function booleanText(key: string) {
+  return z
+    .string()
+    .refine((raw) => /^(true|false)$/i.test(raw), { error: (issue) => `${key} '${String(issue.input)}' must be true or false` })
+    .transform((raw) => raw.toLowerCase() === "true");
+}
+
+const languageText = z
+  .string()
+  .refine((raw) => isLanguageChoice(raw.toLowerCase()), {
+    error: (issue) => {
+      const raw = String(issue.input);
+      const suggestion = normalizeLanguage(raw);
+      return (
+        `language '${raw}' is not an ISO 639-1 code` +
+        (suggestion ? ` (did you mean '${suggestion}'?)` : "") +
+        `: use a two-letter code such as 'en', 'es', 'de', or '${AUTO_LANGUAGE}'`
+      );
+    },
+  })
+  .transform((raw) => raw.toLowerCase());
+
+/** A length in seconds, or "auto" in any case. */
+const chunkSecondsText = z
+  .string()
+  .refine((raw) => raw.toLowerCase() === AUTO_LENGTH || numberWithin(raw, OPTION_LIMITS.chunkSeconds, false), {
+    error: (issue) => `${numberProblem("chunk-seconds", issue.input, OPTION_LIMITS.chunkSeconds, false)}, or '${AUTO_LENGTH}'`,
+  })
+  .transform((raw): number | typeof AUTO_LENGTH => (raw.toLowerCase() === AUTO_LENGTH ? AUTO_LENGTH : Number(raw)));
+
+/**
+ * The job options as S3 user metadata carries them: keys as S3 returns them (lowercase, without
+ * x-amz-meta-), values as text (RFC 2047 words decoded, trimmed, empty ones dropped: see readMetadata), each
+ * optional, each read into its option or refused with a reason that names the key and the value. The keys
+ * are in the order their problems are reported.
+ */
+export const metadataOptionsSchema = z
+  .object({
+    language: languageText,
+    model: z.string().regex(MODEL_NAME, { error: (issue) => `model '${String(issue.input)}' is not a model name like '${DEFAULTS.model}'` }),
+    task: choiceText("task", TASKS),
+    diarize: booleanText("diarize"),
+    "chunk-seconds": chunkSecondsText,
+    "overlap-seconds": numberText("overlap-seconds", OPTION_LIMITS.overlapSeconds),
+    format: choiceText("format", OUTPUT_FORMATS),
+    prompt: z.string(),
+    temperature: numberText("temperature", OPTION_LIMITS.temperature),
+    "min-speakers": numberText("min-speakers", OPTION_LIMITS.speakers, true),
+    "max-speakers": numberText("max-speakers", OPTION_LIMITS.speakers, true),
+  })
+  .partial();
+
+export type MetadataOptions = z.output<typeof metadataOptionsSchema>;
+
+/** The options the metadata sets, under their option names. */
+function optionsOf(meta: MetadataOptions): Partial<JobOptions> {
+  return defined({
+    language: meta.language,
+    model: meta.model,
+    task: meta.task,
+    diarize: meta.diarize,
+    chunkSeconds: meta["chunk-seconds"],
+    overlapSeconds: meta["overlap-seconds"],
+    format: meta.format,
+    prompt: meta.prompt,
+    temperature: meta.temperature,
+    minSpeakers: meta["min-speakers"],
+    maxSpeakers: meta["max-speakers"],
+  });
+}
 
 /**
  * Reads and validates the job options from S3 user metadata. Missing keys take
@@ -115,57 +231,33 @@ export function parseJobOptions(
   defaults: Partial<JobOptions> = {},
   defaultModel?: string,
 ): ParsedOptions {
-  const meta = readMetadata(metadata);
-  const base: JobOptions = { ...DEFAULT_JOB_OPTIONS, ...(defaultModel ? { model: defaultModel } : {}), ...defined(defaults) };
+  const raw = Object.fromEntries(readMetadata(metadata));
   const problems: string[] = [];
-  const problem = (text: string) => problems.push(text);
-
-  const options: JobOptions = {
-    language: parseLanguage(meta.get("language"), problem) ?? base.language,
-    model: parseModel(meta.get("model"), problem) ?? base.model,
-    task: parseChoice(meta.get("task"), "task", ["transcribe", "translate"] as const, problem) ?? base.task,
-    diarize: parseBoolean(meta.get("diarize"), "diarize", problem) ?? base.diarize,
-    chunkSeconds: parseChunkSeconds(meta.get("chunk-seconds"), problem) ?? base.chunkSeconds,
-    overlapSeconds:
-      parseNumber(meta.get("overlap-seconds"), "overlap-seconds", OPTION_LIMITS.overlapSeconds, problem) ?? base.overlapSeconds,
-    format: parseChoice(meta.get("format"), "format", OUTPUT_FORMATS, problem) ?? base.format,
-  };
-  const prompt = meta.get("prompt") ?? base.prompt;
-  if (prompt !== undefined && prompt.length > 0) options.prompt = prompt;
-  const temperature = parseNumber(meta.get("temperature"), "temperature", OPTION_LIMITS.temperature, problem) ?? base.temperature;
-  if (temperature !== undefined) options.temperature = temperature;
-  const minSpeakers = parseNumber(meta.get("min-speakers"), "min-speakers", OPTION_LIMITS.speakers, problem, true) ?? base.minSpeakers;
-  if (minSpeakers !== undefined) options.minSpeakers = minSpeakers;
-  const maxSpeakers = parseNumber(meta.get("max-speakers"), "max-speakers", OPTION_LIMITS.speakers, problem, true) ?? base.maxSpeakers;
-  if (maxSpeakers !== undefined) options.maxSpeakers = maxSpeakers;
-
-  if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
-    problem(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
+  let parsed = metadataOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => issue.message));
+    // The rules between keys below still see the keys that were good, so every problem is reported at once.
+    const refused = new Set(parsed.error.issues.map((issue) => issue.path[0]));
+    parsed = metadataOptionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([key]) => !refused.has(key))));
+    if (!parsed.success) throw new Error(`metadata options: ${issueText(parsed.error.issues[0])}`);
   }
-  // The overlap is context around a segment's own stretch (half on each side), so it only has to be shorter than the chunk.
+  const options: JobOptions = {
+    ...DEFAULT_JOB_OPTIONS,
+    ...(defaultModel ? { model: defaultModel } : {}),
+    ...defined(defaults),
+    ...optionsOf(parsed.data),
+  };
+  if (options.prompt?.length === 0) delete options.prompt;
+
+  const { minSpeakers, maxSpeakers, chunkSeconds, overlapSeconds } = options;
+  if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
+    problems.push(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
+  }
   // An automatic length is checked by the chunker once it is known (it is at least 60 s when the duration is).
-  if (options.chunkSeconds !== "auto" && options.overlapSeconds >= options.chunkSeconds) {
-    problem(`overlap-seconds (${options.overlapSeconds}) must be less than chunk-seconds (${options.chunkSeconds})`);
+  if (chunkSeconds !== AUTO_LENGTH && !overlapFitsChunk(overlapSeconds, chunkSeconds)) {
+    problems.push(`overlap-seconds (${overlapSeconds}) must be less than chunk-seconds (${chunkSeconds})`);
   }
   return problems.length > 0 ? { ok: false, reason: problems.join("; ") } : { ok: true, options };
-}
-
-/** The metadata that parses back to exactly these options. */
-export function optionsToMetadata(options: JobOptions): Record<string, string> {
-  const meta: Record<string, string> = {
-    language: options.language,
-    model: options.model,
-    task: options.task,
-    diarize: String(options.diarize),
-    "chunk-seconds": String(options.chunkSeconds),
-    "overlap-seconds": String(options.overlapSeconds),
-    format: options.format,
-  };
-  if (options.prompt !== undefined) meta.prompt = encodeMetadataValue(options.prompt);
-  if (options.temperature !== undefined) meta.temperature = String(options.temperature);
-  if (options.minSpeakers !== undefined) meta["min-speakers"] = String(options.minSpeakers);
-  if (options.maxSpeakers !== undefined) meta["max-speakers"] = String(options.maxSpeakers);
-  return meta;
 }
 
 /**
@@ -182,6 +274,7 @@ export function canonicalOptions(options: JobOptions): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
+/** S3 user metadata as keys without x-amz-meta-, lowercase, and values decoded and trimmed; empty values dropped. */
 function readMetadata(metadata: Readonly<Record<string, string>>): Map<string, string> {
   const meta = new Map<string, string>();
   for (const [rawKey, rawValue] of Object.entries(metadata)) {
@@ -196,65 +289,4 @@ function readMetadata(metadata: Readonly<Record<string, string>>): Map<string, s
 
 function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-type Report = (problem: string) => void;
-
-function parseLanguage(raw: string | undefined, problem: Report): string | undefined {
-  if (raw === undefined) return undefined;
-  const value = raw.toLowerCase();
-  if (value === "auto" || ISO_639_1.has(value)) return value;
-  const suggestion = normalizeLanguage(value);
-  problem(
-    `language '${raw}' is not an ISO 639-1 code` +
-      (suggestion ? ` (did you mean '${suggestion}'?)` : "") +
-      `: use a two-letter code such as 'en', 'es', 'de', or 'auto'`,
-  );
-  return undefined;
-}
-
-/** A length in seconds, or "auto" (also what the metadata of optionsToMetadata says for an automatic length). */
-function parseChunkSeconds(raw: string | undefined, problem: Report): number | "auto" | undefined {
-  if (raw?.toLowerCase() === "auto") return "auto";
-  return parseNumber(raw, "chunk-seconds", OPTION_LIMITS.chunkSeconds, (text) => problem(`${text}, or 'auto'`));
-}
-
-function parseModel(raw: string | undefined, problem: Report): string | undefined {
-  if (raw === undefined) return undefined;
-  if (/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/.test(raw)) return raw;
-  problem(`model '${raw}' is not a model name like '${DEFAULTS.model}'`);
-  return undefined;
-}
-
-function parseChoice<T extends string>(raw: string | undefined, key: string, choices: readonly T[], problem: Report): T | undefined {
-  if (raw === undefined) return undefined;
-  const value = raw.toLowerCase();
-  const match = choices.find((c) => c === value);
-  if (match === undefined) problem(`${key} '${raw}' must be one of ${choices.join(", ")}`);
-  return match;
-}
-
-function parseBoolean(raw: string | undefined, key: string, problem: Report): boolean | undefined {
-  if (raw === undefined) return undefined;
-  const value = raw.toLowerCase();
-  if (value === "true") return true;
-  if (value === "false") return false;
-  problem(`${key} '${raw}' must be true or false`);
-  return undefined;
-}
-
-/** A number within limits; `whole` demands an integer (speaker counts). */
-function parseNumber(
-  raw: string | undefined,
-  key: string,
-  limits: { min: number; max: number },
-  problem: Report,
-  whole = false,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const pattern = whole ? /^\+?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)$/;
-  const value = pattern.test(raw) ? Number(raw) : NaN;
-  if (Number.isFinite(value) && value >= limits.min && value <= limits.max) return value;
-  problem(`${key} '${raw}' must be a ${whole ? "whole number" : "number"} from ${limits.min} to ${limits.max}`);
-  return undefined;
 }

@@ -9,7 +9,16 @@ import { failJob, redactSignedUrls } from "./finish-job.js";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { wiring, type QueueSpec } from "../wiring.js";
 import { retryDelaySeconds } from "../domain/retry-backoff.js";
-import { jobIdOf, parseMessage, segmentMessageSchema, stitchMessageSchema } from "./messages.js";
+import {
+  failedUploadOf,
+  jobIdOf,
+  parseMessage,
+  s3ObjectKey,
+  segmentIndexOf,
+  segmentMessageSchema,
+  stitchMessageSchema,
+  type FailedUpload,
+} from "./messages.js";
 
 export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 export type S3Handler = (event: S3Event, context?: Context) => Promise<void>;
@@ -30,12 +39,12 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
       async (record: SQSRecord) => {
         const jobId = jobIdOf(record.body);
         // Every line logged for this record names its job and segment, without each step passing them.
-        const recordCtx = withLogKeys(ctx, { jobId, segment: parseSegmentMessage(record.body)?.index });
+        const recordCtx = withLogKeys(ctx, { jobId, segment: segmentIndexOf(record.body) });
         try {
           return await handleRecord(recordCtx, record);
         } catch (error) {
           if (isPermanent(error)) {
-            if (jobId) await failJob(recordCtx, jobId, reasonOf(error), error.code);
+            if (jobId) await failJob(recordCtx, jobId, reasonOf(error), error.code).catch(consumeIfPermanent(recordCtx, record, jobId));
             else recordCtx.log.error("dropping a message that names no job", { messageId: record.messageId, reason: reasonOf(error) });
             return "failed-permanently";
           }
@@ -53,6 +62,19 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
       processor,
       { context: context as Context, throwOnFullBatchFailure: false },
     );
+  };
+}
+
+/**
+ * Failing a job can itself fail for good: its record does not parse when read back (job-store.ts
+ * jobRecordOf), so no notification can be built from it. Retrying cannot change that, and the message would
+ * go round its queue and the dead-letter queue for ever: it is consumed, with an error in the log. Any other
+ * failure is thrown, so the message comes back.
+ */
+function consumeIfPermanent(ctx: PipelineContext, record: SQSRecord, jobId: string): (failure: unknown) => void {
+  return (failure) => {
+    if (!isPermanent(failure)) throw failure;
+    ctx.log.error("the job could not be failed; dropping the message", { jobId, messageId: record.messageId, reason: reasonOf(failure) });
   };
 }
 
@@ -119,40 +141,12 @@ export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
       return "unattributable";
     }
     const job = await recordCtx.jobs.get(jobId);
-    const segment = parseSegmentMessage(record.body);
-    const what = segment ? `segment ${segment.index}` : "the stitch";
+    const segment = segmentIndexOf(record.body);
+    const what = segment !== undefined ? `segment ${segment}` : "the stitch";
     const last = job?.lastError ? ` (last error: ${job.lastError})` : "";
     await failJob(recordCtx, jobId, `gave up on ${what} after repeated failures${last}`, "dead_lettered");
     return "failed";
   });
-}
-
-interface FailedUpload {
-  bucket: string;
-  key: string;
-  etag?: string;
-  error: string;
-}
-
-/** A Lambda on-failure destination record wrapping an S3 event, as AWS sends it (and the local runner copies). */
-function failedUploadOf(body: string): FailedUpload | undefined {
-  try {
-    const envelope = JSON.parse(body) as {
-      requestPayload?: S3Event;
-      responsePayload?: { errorMessage?: string };
-      requestContext?: { condition?: string };
-    };
-    const s3 = envelope.requestPayload?.Records?.[0]?.s3;
-    if (!s3) return undefined;
-    return {
-      bucket: s3.bucket.name,
-      key: decodeURIComponent(s3.object.key.replace(/\+/g, " ")),
-      etag: s3.object.eTag,
-      error: envelope.responsePayload?.errorMessage ?? envelope.requestContext?.condition ?? "the chunker kept failing",
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The chunker records a job before its failure-prone work, so the job is found through the source index. */
@@ -171,7 +165,7 @@ async function failUpload(ctx: PipelineContext, upload: FailedUpload): Promise<s
 export function chunkerHandler(ctx: PipelineContext): S3Handler {
   return async (event) => {
     for (const record of event.Records) {
-      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, " "));
+      const key = s3ObjectKey(record.s3.object.key);
       const outcome = await chunkRecording(ctx, {
         bucket: record.s3.bucket.name,
         key,
@@ -182,14 +176,4 @@ export function chunkerHandler(ctx: PipelineContext): S3Handler {
       ctx.log.info("chunker outcome", { kind: outcome.kind, jobId: "jobId" in outcome ? outcome.jobId : undefined });
     }
   };
-}
-
-/** The segment a dead-lettered message was for, if it is a well-formed segment message. */
-function parseSegmentMessage(body: string): { index: number } | undefined {
-  try {
-    const parsed = segmentMessageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,8 +1,13 @@
-import { FormData, request, type Dispatcher } from "undici";
+import { FormData, request } from "undici";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PermanentError, RetryableError, PipelineError } from "../errors.js";
 import { parseProviderResponse, type ProviderTranscription } from "./parse-response.js";
 import type { RequestLimiter } from "../adapters/provider-slots.js";
+import { explicitLanguage } from "../domain/languages.js";
+
+/** The backoff between attempts when the options set none: about base * 2^n, at most max (infra/settings.ts counts on it). */
+export const DEFAULT_BACKOFF_BASE_MS = 500;
+export const DEFAULT_BACKOFF_MAX_MS = 20_000;
 
 export interface TranscriptionRequest {
   audio: Uint8Array;
@@ -27,7 +32,6 @@ export interface ProviderClientOptions {
   /** Backoff base; attempt n waits about base * 2^n, with full jitter. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  dispatcher?: Dispatcher;
   /** Seeded in tests so retries repeat. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -121,8 +125,8 @@ export class ProviderClient {
   }
 
   private backoff(attempt: number, retryAfterSeconds?: number): number {
-    const base = this.options.backoffBaseMs ?? 500;
-    const max = this.options.backoffMaxMs ?? 20_000;
+    const base = this.options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
+    const max = this.options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
     const exponential = Math.min(max, base * 2 ** (attempt - 1));
     const jittered = exponential / 2 + this.random() * (exponential / 2);
     // Retry-After is the provider telling us when capacity returns: never come back sooner.
@@ -136,7 +140,8 @@ export class ProviderClient {
     form.append("response_format", "verbose_json");
     form.append("timestamp_granularities[]", "word");
     form.append("timestamp_granularities[]", "segment");
-    if (req.language && req.language !== "auto") form.append("language", req.language);
+    const language = explicitLanguage(req.language);
+    if (language) form.append("language", language);
     if (req.prompt) form.append("prompt", req.prompt);
     if (req.temperature !== undefined) form.append("temperature", String(req.temperature));
     if (req.diarize && req.task === "transcribe") {
@@ -153,7 +158,6 @@ export class ProviderClient {
       headers: { authorization: `Bearer ${key}` },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      dispatcher: this.options.dispatcher,
     });
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) return text;
@@ -203,7 +207,7 @@ function classify(error: unknown): PipelineError {
     return new PermanentError("provider_config", `provider request could not be made (${code}): check STT_BASE_URL`, { cause: error });
   }
   // Timeouts and dropped connections are the network's fault, not the request's.
-  return new RetryableError("provider_network", `provider unreachable: ${code || (error as Error).message}`, { cause: error });
+  return new RetryableError("provider_network", `provider unreachable (${code || (error as Error).message})`, { cause: error });
 }
 
 function mimeOf(filename: string): string {

@@ -1,5 +1,6 @@
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { SAMPLE_RATE } from "../../shared/audio/ffmpeg.js";
 
 const require = createRequire(import.meta.url);
 
@@ -7,7 +8,7 @@ const require = createRequire(import.meta.url);
 export const ffmpegPath: string = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
 
 /** All test audio is handled as 16 kHz mono signed 16-bit: what the chunker produces and what Whisper hears. */
-export const SAMPLE_RATE = 16000;
+export { SAMPLE_RATE };
 
 const quiet = ["-hide_banner", "-loglevel", "error", "-nostdin"];
 

@@ -790,7 +790,8 @@ describe("settings", () => {
 
   it("rejects values AWS or the pipeline cannot run with, listing each problem", () => {
     expect(() => resolveSettings({ providerMaxInFlight: 1 })).toThrow(/providerMaxInFlight/);
-    expect(() => resolveSettings({ chunkSeconds: 60, overlapSeconds: 30 })).toThrow(/overlapSeconds/);
+    expect(() => resolveSettings({ chunkSeconds: 30, overlapSeconds: 30 })).toThrow(/overlapSeconds \(30\) must be less than chunkSeconds \(30\)/);
+    expect(() => resolveSettings({ overlapSeconds: 31 })).toThrow(/overlapSeconds must be in \[0, 30\]/);
     expect(() => resolveSettings({ providerBaseUrl: "http://insecure.example" })).toThrow(/https/);
     expect(() => resolveSettings({ providerTimeoutMs: 200_000 })).toThrow(/exceeds the transcriber timeout/);
     expect(() => resolveSettings({ logRetentionDays: 10 })).toThrow(/logRetentionDays/);

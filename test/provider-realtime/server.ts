@@ -9,6 +9,8 @@
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import { REALTIME_PATH } from "../../realtime/protocol.js";
+import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { wavBytes } from "../audio/write-audio.js";
 import { postAudio } from "../provider/post-audio.js";
 import type { GroundTruthProvider } from "../provider/server.js";
@@ -31,8 +33,8 @@ export interface RealtimeProvider {
   close(): Promise<void>;
 }
 
-const SAMPLE_RATE = 16000;
-const FRAME = 320;
+/** 20 ms: the stand-in's own speech detection frame. */
+const FRAME = SAMPLE_RATE / 50;
 
 export async function startRealtimeProvider(http: GroundTruthProvider, options: RealtimeProviderOptions = {}): Promise<RealtimeProvider> {
   const stats = { sessions: 0, appends: 0, utterances: 0, refused: 0 };
@@ -58,9 +60,9 @@ export async function startRealtimeProvider(http: GroundTruthProvider, options: 
   const wss = new WebSocketServer({ noServer: true });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = (req.url ?? "").split("?")[0];
-    if (path !== "/v1/realtime" || req.headers.authorization !== `Bearer ${http.apiKey}`) {
+    if (path !== REALTIME_PATH || req.headers.authorization !== `Bearer ${http.apiKey}`) {
       stats.refused++;
-      socket.end(`HTTP/1.1 ${path === "/v1/realtime" ? "401 Unauthorized" : "404 Not Found"}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${path === REALTIME_PATH ? "401 Unauthorized" : "404 Not Found"}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, new URL(req.url ?? "/", "http://x").searchParams.get("model") ?? "openai/whisper-large-v3"));
@@ -160,7 +162,7 @@ export async function startRealtimeProvider(http: GroundTruthProvider, options: 
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/v1`,
-    realtimeUrl: `ws://127.0.0.1:${port}/v1/realtime`,
+    realtimeUrl: `ws://127.0.0.1:${port}${REALTIME_PATH}`,
     apiKey: http.apiKey,
     stats: () => ({ ...stats }),
     async close() {

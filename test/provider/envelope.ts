@@ -3,7 +3,14 @@
  * codecs, resampling and channel mixing far better than the waveform does.
  */
 
-export const FRAME_SAMPLES = 160; // 10 ms at 16 kHz: the precision the provider needs
+import { SAMPLE_RATE } from "../audio/ffmpeg.js";
+
+/**
+ * 10 ms: the precision the provider needs, and the unit of the locator's tolerances (candidates.ts). The
+ * stand-in's own choice, not read from the pipeline's envelope (shared/audio/decode-pcm.ts), so that a change
+ * there is measured against this provider rather than carried into it.
+ */
+export const FRAME_SAMPLES = SAMPLE_RATE / 100;
 export const FLOOR_DB = -80;
 /** Frames louder than this are "sound". Speech clips sit around -20 dBFS; noise floors well below. */
 export const SOUND_DB = -45;

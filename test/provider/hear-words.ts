@@ -3,6 +3,7 @@
  * rule (a word cut by an edge counts only if more than half of it is inside), then the configured
  * imperfections of real models.
  */
+import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import type { Recording, TrueWord } from "../audio/recording.js";
 import type { SeededRandom } from "../audio/seeded-random.js";
 import type { LocatedPiece } from "./locator.js";
@@ -24,7 +25,6 @@ export interface HeardWord {
   unlabelled?: boolean;
 }
 
-const SAMPLE_RATE = 16000;
 /** Whisper runs a word's end over the following pause by up to about this much. */
 const MAX_STRETCH_SECONDS = 1.5;
 /** A hallucination needs at least this much silence at the end. */

@@ -7,6 +7,8 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { ISO_639_1, explicitLanguage } from "../../shared/domain/languages.js";
+import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import type { Recording } from "../audio/recording.js";
 import { mixSeed, seededRandom } from "../audio/seeded-random.js";
 import {
@@ -46,11 +48,7 @@ const ROUTES: Record<string, Task> = {
   "/v1/audio/transcriptions": "transcribe",
   "/v1/audio/translations": "translate",
 };
-const SAMPLE_RATE = 16000;
 const MIN_AUDIO_SECONDS = 0.1;
-const LANGUAGE_NAMES: Record<string, string> = {
-  en: "english", es: "spanish", fr: "french", de: "german", it: "italian", ja: "japanese", zh: "chinese",
-};
 
 export async function startGroundTruthProvider(start: StartOptions = {}): Promise<GroundTruthProvider> {
   const { recordings = [], ...overrides } = start;
@@ -112,13 +110,14 @@ export async function startGroundTruthProvider(start: StartOptions = {}): Promis
     stats.audioSecondsBilled += duration;
 
     if (request.responseFormat === "text") return send(res, 200, textOf(words), { "content-type": "text/plain; charset=utf-8" });
-    const languageCode = task === "translate" || !request.language || request.language === "auto" ? "en" : request.language;
+    const languageCode = (task === "translate" ? undefined : explicitLanguage(request.language)) ?? "en";
     const body =
       request.responseFormat === "json" || isTextOnlyModel(options, request.model)
         ? { text: textOf(words) }
         : verboseBody(words, {
             task,
-            language: options.languageAsName ? (LANGUAGE_NAMES[languageCode] ?? languageCode) : languageCode,
+            // As Whisper names them: the English name, lowercase.
+            language: options.languageAsName ? (ISO_639_1.get(languageCode)?.toLowerCase() ?? languageCode) : languageCode,
             duration,
             includeWords: request.granularities.has("word"),
             diarize: request.diarize,

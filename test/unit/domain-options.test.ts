@@ -2,15 +2,38 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalOptions,
   DEFAULT_JOB_OPTIONS,
-  optionsToMetadata,
+  metadataOptionsSchema,
+  overlapFitsChunk,
   parseJobOptions,
   realtimeSessionOf,
   storedJobOptions,
   type JobOptions,
 } from "../../shared/domain/options.js";
 import { PermanentError } from "../../shared/errors.js";
-import { ISO_639_1, normalizeLanguage } from "../../shared/domain/languages.js";
+import { explicitLanguage, ISO_639_1, isLanguageChoice, normalizeLanguage } from "../../shared/domain/languages.js";
+import { encodeMetadataValue } from "../../shared/domain/metadata-encoding.js";
 import { makeJobId } from "../../shared/pipeline/job-id.js";
+
+/**
+ * The metadata that parses back to exactly these options: the inverse of parseJobOptions, which only this
+ * test needs (uploaders write metadata from their own flags: cli/transcribe-options.ts).
+ */
+function optionsToMetadata(options: JobOptions): Record<string, string> {
+  const meta: Record<string, string> = {
+    language: options.language,
+    model: options.model,
+    task: options.task,
+    diarize: String(options.diarize),
+    "chunk-seconds": String(options.chunkSeconds),
+    "overlap-seconds": String(options.overlapSeconds),
+    format: options.format,
+  };
+  if (options.prompt !== undefined) meta.prompt = encodeMetadataValue(options.prompt);
+  if (options.temperature !== undefined) meta.temperature = String(options.temperature);
+  if (options.minSpeakers !== undefined) meta["min-speakers"] = String(options.minSpeakers);
+  if (options.maxSpeakers !== undefined) meta["max-speakers"] = String(options.maxSpeakers);
+  return meta;
+}
 
 function reasonOf(metadata: Record<string, string>): string {
   const parsed = parseJobOptions(metadata);
@@ -109,6 +132,32 @@ describe("parseJobOptions", () => {
     expect(reasonOf({ language: "xx", temperature: "2" }).split("; ")).toHaveLength(2);
   });
 
+  it("reports a rule between keys beside a bad key, judged on the keys that were good", () => {
+    // Act
+    const reason = reasonOf({ temperature: "9", "min-speakers": "5", "max-speakers": "3" });
+    // Assess
+    expect(reason.split("; ")).toEqual([
+      "temperature '9' must be a number from 0 to 1",
+      "max-speakers (3) must be at least min-speakers (5)",
+    ]);
+  });
+
+  it("names the value as it was sent, in its own case", () => {
+    expect(reasonOf({ task: "Summarize" })).toBe("task 'Summarize' must be one of transcribe, translate");
+    expect(reasonOf({ language: "English" })).toBe(
+      "language 'English' is not an ISO 639-1 code (did you mean 'en'?): use a two-letter code such as 'en', 'es', 'de', or 'auto'",
+    );
+  });
+
+  it("takes a prompt from the defaults unless it is empty", () => {
+    // Act
+    const fromDefaults = parseJobOptions({}, { prompt: "Weekly sync." });
+    const empty = parseJobOptions({}, { prompt: "" });
+    // Assess
+    expect(fromDefaults.ok && fromDefaults.options.prompt).toBe("Weekly sync.");
+    expect(empty.ok && "prompt" in empty.options).toBe(false);
+  });
+
   it("decodes a prompt sent as an RFC 2047 encoded word", () => {
     // Prepare
     const encoded = `=?UTF-8?B?${Buffer.from("会議の議事録", "utf8").toString("base64")}?=`;
@@ -182,7 +231,33 @@ describe("optionsToMetadata and canonicalOptions", () => {
   });
 });
 
+describe("metadataOptionsSchema", () => {
+  it("reads the metadata keys into typed values and ignores keys it does not know", () => {
+    // Act
+    const parsed = metadataOptionsSchema.parse({ "chunk-seconds": "Auto", "max-speakers": "+3", diarize: "FALSE", other: "x" });
+    // Assess
+    expect(parsed).toEqual({ "chunk-seconds": "auto", "max-speakers": 3, diarize: false });
+  });
+});
+
+describe("overlapFitsChunk", () => {
+  it("holds an overlap shorter than the segment, whatever its share of it", () => {
+    expect(overlapFitsChunk(30, 60)).toBe(true);
+    expect(overlapFitsChunk(0, 20)).toBe(true);
+    expect(overlapFitsChunk(20, 20)).toBe(false);
+  });
+});
+
 describe("languages", () => {
+  it("takes 'auto' or a code as a requested language, and sends a provider only a code", () => {
+    expect(isLanguageChoice("auto")).toBe(true);
+    expect(isLanguageChoice("de")).toBe(true);
+    expect(isLanguageChoice("german")).toBe(false);
+    expect(explicitLanguage("auto")).toBeUndefined();
+    expect(explicitLanguage(undefined)).toBeUndefined();
+    expect(explicitLanguage("de")).toBe("de");
+  });
+
   it("knows every ISO 639-1 code and normalizes names and tags", () => {
     expect(ISO_639_1.size).toBe(183);
     expect(normalizeLanguage("english")).toBe("en");
@@ -206,9 +281,9 @@ describe("storedJobOptions", () => {
     expect(stored).toEqual(parsed.options);
   });
 
-  it("refuses a record whose options are not a job's, as a permanent error", () => {
+  it("refuses a record whose options are not a job's, as a permanent error naming the field", () => {
     expect(() => storedJobOptions({ metadata: { language: "elvish" } })).toThrow(PermanentError);
-    expect(() => storedJobOptions({ ...DEFAULT_JOB_OPTIONS, chunkSeconds: "soon" })).toThrow(/options are not valid/);
+    expect(() => storedJobOptions({ ...DEFAULT_JOB_OPTIONS, chunkSeconds: "soon" })).toThrow(/options are not valid: chunkSeconds: /);
   });
 });
 

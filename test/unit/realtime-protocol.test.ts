@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { decodeAudioChunk, errorEvent, isSupportedAudioFormat, parseClientMessage, serialize } from "../../realtime/protocol.js";
+import {
+  AUDIO_FORMAT,
+  clientSubprotocols,
+  decodeAudioChunk,
+  errorEvent,
+  isSupportedAudioFormat,
+  parseClientMessage,
+  serialize,
+} from "../../realtime/protocol.js";
 import { keyIdOf, presentedKey } from "../../realtime/gateway.js";
 import { parseKeys } from "../../realtime/config.js";
 import { realtimeUrlFor } from "../../realtime/upstream/relay-upstream.js";
@@ -59,6 +67,7 @@ describe("realtime protocol: client messages", () => {
     expect(isSupportedAudioFormat("pcm16")).toBe(true);
     expect(isSupportedAudioFormat("g711_ulaw")).toBe(false);
     expect(isSupportedAudioFormat("pcm_s16le_24000")).toBe(false);
+    expect(AUDIO_FORMAT).toBe("pcm_s16le_16000");
   });
 });
 
@@ -81,6 +90,7 @@ describe("realtime protocol: server events and keys", () => {
     expect(presentedKey({ headers: { "sec-websocket-protocol": "realtime, openai-insecure-api-key.k-1, openai-beta.realtime-v1" } })).toBe("k-1");
     expect(presentedKey({ headers: { authorization: "Basic xyz" } })).toBeUndefined();
     expect(presentedKey({ headers: {} })).toBeUndefined();
+    expect(presentedKey({ headers: { "sec-websocket-protocol": clientSubprotocols("k-2").join(", ") } })).toBe("k-2");
     expect(keyIdOf("abc")).toMatch(/^key_[0-9a-f]{12}$/);
     expect(keyIdOf("abc")).not.toContain("abc");
   });
