@@ -1,10 +1,8 @@
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { CutPlanner } from "../domain/plan-cuts.js";
 import { canonicalOptions, parseJobOptions, realtimeSessionOf, type JobOptions } from "../domain/options.js";
 import { segmentSeconds } from "../domain/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
-import { keys, presignGet } from "../adapters/object-store.js";
+import { keys } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";
 import { decodeToPcm, EnvelopeMeter, type DecodeHandle } from "../audio/decode-pcm.js";
 import { EnvelopeWindow, pcmEnvelope } from "../audio/envelope.js";
@@ -36,25 +34,19 @@ export type ChunkOutcome =
  * segment reaches the provider long before a long recording is fully read.
  */
 export async function chunkRecording(ctx: PipelineContext, object: SourceObject): Promise<ChunkOutcome> {
-  const { s3 } = ctx.clients;
-  let head;
-  try {
-    head = await s3.send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }));
-  } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
-      ctx.log.warn("object is gone before chunking; nothing to do", { bucket: object.bucket });
-      return { kind: "gone" };
-    }
-    throw error;
+  const head = await ctx.sources.head(object);
+  if (!head) {
+    ctx.log.warn("object is gone before chunking; nothing to do", { bucket: object.bucket });
+    return { kind: "gone" };
   }
   const source: SourceObject = {
     bucket: object.bucket,
     key: object.key,
-    versionId: object.versionId ?? head.VersionId,
-    etag: (object.etag ?? head.ETag)?.replace(/"/g, ""),
-    size: head.ContentLength,
+    versionId: object.versionId ?? head.versionId,
+    etag: (object.etag ?? head.etag)?.replace(/"/g, ""),
+    size: head.size,
   };
-  const metadata = head.Metadata ?? {};
+  const metadata = head.metadata;
   const { chunkSeconds, overlapSeconds, segmentCap } = ctx.config.defaults;
   // With a cap configured, a job that does not set chunk-seconds gets "auto": a length from its duration.
   const defaults = { overlapSeconds, chunkSeconds: segmentCap === undefined ? chunkSeconds : ("auto" as const) };
@@ -125,7 +117,7 @@ async function cutAndQueue(
   source: SourceObject,
   options: JobOptions,
 ): Promise<{ segments: number; duration: number }> {
-  const url = await presignGet(ctx.clients.s3, source.bucket, source.key);
+  const url = await ctx.sources.readUrl(source);
   // Encoder workers start while the source is opened (a warm container has them already).
   const pool = sharedFlacPool();
   void pool.warm();
@@ -261,13 +253,10 @@ class SegmentSender {
 
   private async store(index: number, audioKey: string, pcm: Buffer, envelope: Uint8Array): Promise<void> {
     const flac = await this.pool.encode(pcm);
-    const bucket = this.ctx.config.workBucket;
     await Promise.all([
-      this.ctx.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: audioKey, Body: flac, ContentType: "audio/flac" })),
+      this.ctx.work.putBytes(audioKey, flac, "audio/flac"),
       // The transcriber snaps provider word starts to this envelope's onsets (refine-starts.ts).
-      this.ctx.clients.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: keys.segmentEnvelope(this.jobId, index), Body: envelope }),
-      ),
+      this.ctx.work.putBytes(keys.segmentEnvelope(this.jobId, index), envelope),
     ]);
   }
 
@@ -279,8 +268,8 @@ class SegmentSender {
       try {
         while (this.pending[0]?.stored && !this.abandoned) {
           const batch: SegmentMessage[] = [];
-          while (batch.length < SQS_BATCH && this.pending[0]?.stored) batch.push(this.pending.shift()!.message);
-          await sendSegments(this.ctx, batch);
+          while (batch.length < SEND_BATCH && this.pending[0]?.stored) batch.push(this.pending.shift()!.message);
+          await this.ctx.queues.sendSegments(batch);
           this.queued += batch.length;
           this.notify();
         }
@@ -313,18 +302,5 @@ class SegmentSender {
   }
 }
 
-/** SendMessageBatch takes at most 10 entries. */
-const SQS_BATCH = 10;
-
-async function sendSegments(ctx: PipelineContext, messages: SegmentMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += SQS_BATCH) {
-    const batch = messages.slice(i, i + SQS_BATCH);
-    const out = await ctx.clients.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: ctx.config.segmentsQueueUrl,
-        Entries: batch.map((m) => ({ Id: String(m.index), MessageBody: JSON.stringify(m) })),
-      }),
-    );
-    if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} segment message(s): ${out.Failed[0]?.Message}`);
-  }
-}
+/** Messages queued per send: what one SQS SendMessageBatch takes. */
+const SEND_BATCH = 10;

@@ -4,10 +4,22 @@ import type { PipelineClients } from "../clients.js";
 import type { PipelineConfig } from "../config.js";
 import type { FfmpegPaths } from "../audio/ffmpeg.js";
 import { JobStore } from "../adapters/job-store.js";
-import { Notifier } from "../adapters/notifier.js";
+import type { JobRecords } from "../adapters/job-records.js";
+import { Notifier, type JobEvent } from "../adapters/notifier.js";
+import { S3OutputStore, type OutputStore } from "../adapters/output-store.js";
+import { S3SourceStore, type SourceStore } from "../adapters/source-store.js";
+import { SqsWorkQueues, type WorkQueues } from "../adapters/work-queues.js";
+import { S3WorkStore, type WorkStore } from "../adapters/work-store.js";
 import { ProviderSlots } from "../adapters/provider-slots.js";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ProviderClient, type ProviderClientOptions, type ProviderRequestInfo } from "../provider/client.js";
+import {
+  ProviderClient,
+  type CallBudget,
+  type ProviderClientOptions,
+  type ProviderRequestInfo,
+  type TranscriptionRequest,
+} from "../provider/client.js";
+import type { ProviderTranscription } from "../provider/parse-response.js";
 import type { JobBilling } from "../domain/job-billing.js";
 import { wiring } from "../wiring.js";
 
@@ -48,19 +60,52 @@ export const NO_METRICS: PipelineMetrics = {
   jobFailed: () => undefined,
 };
 
-/** Everything a pipeline step needs, built once by a composition root (Lambda cold start or the local stack). */
+/** The provider as the steps call it: provider/client.ts's ProviderClient, or a fake in the unit tests. */
+export interface Transcriber {
+  /** `budget` overrides the client's timeout and attempts for this call (speaker probes get a short one). */
+  transcribe(req: TranscriptionRequest, budget?: CallBudget): Promise<ProviderTranscription>;
+}
+
+/** Where a job's end is announced: adapters/notifier.ts's SNS + EventBridge Notifier, or a recorder in tests. */
+export interface JobNotifier {
+  publish(event: JobEvent): Promise<void>;
+}
+
+/**
+ * Everything a pipeline step needs, built once by a composition root (Lambda cold start or the local stack).
+ * The steps reach storage, queues and the table only through the ports (`jobs`, `work`, `output`, `sources`,
+ * `queues`, `notifier`, `provider`), so each can run on in-memory adapters in a unit test
+ * (test/support/memory-context.ts); the emulator tests cover the S3/SQS/DynamoDB adapters and the wiring.
+ */
 export interface PipelineContext {
   config: PipelineConfig;
+  /**
+   * The raw AWS clients, for what is not a step: the queue handlers' retry delays (ChangeMessageVisibility)
+   * and the realtime session sweeper. A step uses the ports below.
+   */
   clients: PipelineClients;
-  jobs: JobStore;
-  notifier: Notifier;
-  provider: ProviderClient;
+  jobs: JobRecords;
+  /** The work bucket. */
+  work: WorkStore;
+  /** The output bucket. */
+  output: OutputStore;
+  /** Uploaded recordings, read by the chunker. */
+  sources: SourceStore;
+  /** The segments and stitch queues. */
+  queues: WorkQueues;
+  notifier: JobNotifier;
+  provider: Transcriber;
   ffmpeg: FfmpegPaths;
   log: Log;
   metrics: PipelineMetrics;
   now: () => Date;
   /** Test seam for crash injection between steps (reliability suite); a no-op in production. */
   checkpoint: (step: string) => void | Promise<void>;
+}
+
+/** The context createContext builds: every port backed by the AWS clients, the job table by its DynamoDB JobStore. */
+export interface AwsPipelineContext extends PipelineContext {
+  jobs: JobStore;
 }
 
 export interface ContextOverrides extends Partial<Pick<PipelineContext, "provider" | "now" | "checkpoint" | "metrics">> {
@@ -74,12 +119,16 @@ export function createContext(
   ffmpeg: FfmpegPaths,
   log: Log,
   overrides: ContextOverrides = {},
-): PipelineContext {
+): AwsPipelineContext {
   const metrics = overrides.metrics ?? NO_METRICS;
   return {
     config,
     clients,
     jobs: new JobStore(clients.dynamo, config.table, config.retentionDays),
+    work: new S3WorkStore(clients.s3, config.workBucket),
+    output: new S3OutputStore(clients.s3, config.outputBucket),
+    sources: new S3SourceStore(clients.s3),
+    queues: new SqsWorkQueues(clients.sqs, config),
     notifier: new Notifier(clients.sns, clients.events, {
       topicArn: config.topicArn,
       eventBusName: config.eventBusName,

@@ -1,4 +1,3 @@
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { PipelineContext } from "./context.js";
 import type { StitchMessage } from "./messages.js";
 
@@ -9,5 +8,5 @@ import type { StitchMessage } from "./messages.js";
  */
 export async function sendStitch(ctx: PipelineContext, jobId: string): Promise<void> {
   const message: StitchMessage = { kind: "stitch", jobId };
-  await ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.config.stitchQueueUrl, MessageBody: JSON.stringify(message) }));
+  await ctx.queues.sendStitch(message);
 }

@@ -1,10 +1,9 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
 import type { AudioSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
-import { exists, getBytes, getJson, getJsonIfExists, keys, presignGet, putJson } from "../adapters/object-store.js";
+import { keys } from "../adapters/object-store.js";
 import { earlyVotes, type EarlyVotes } from "../domain/speakers/early-votes.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
 import { encodeFlacPcm } from "../audio/flac-encoder.js";
@@ -61,17 +60,16 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
 }
 
 async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptions, from: number, to: number): Promise<void> {
-  const { s3 } = ctx.clients;
-  const bucket = ctx.config.workBucket;
-  const book = from === 0 ? emptyBook() : speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, from)));
+  const { work } = ctx;
+  const book = from === 0 ? emptyBook() : speakerBookSchema.parse(await work.getJson(keys.speakerBook(jobId, from)));
   const indexes = Array.from({ length: to - Math.max(0, from - 1) }, (_, i) => Math.max(0, from - 1) + i);
-  const results = await Promise.all(indexes.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
+  const results = await Promise.all(indexes.map((i) => work.getJson<SegmentResult>(keys.segmentResult(jobId, i))));
 
   const audio = new ProbeAudio(ctx, jobId);
   const prior: Record<string, Record<string, number>> = {};
   const priorProbes = { requests: 0, seconds: 0 };
   const early = await Promise.all(
-    indexes.filter((i) => i >= from).map((i) => getJsonIfExists<EarlyVotes>(s3, bucket, keys.earlyVotes(jobId, i))),
+    indexes.filter((i) => i >= from).map((i) => work.getJsonIfExists<EarlyVotes>(keys.earlyVotes(jobId, i))),
   );
   for (const found of early) {
     Object.assign(prior, found?.votes ?? {});
@@ -82,7 +80,7 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
   const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior, priorProbes });
   ctx.log.debug("speaker decisions", { decisions });
   await storeVoiceClips(ctx, jobId, next, audio);
-  await putJson(s3, bucket, keys.speakerBook(jobId, next.settled), next);
+  await work.putJson(keys.speakerBook(jobId, next.settled), next);
   logStep(ctx, from, to, report, next.notes.slice(book.notes.length));
 }
 
@@ -94,22 +92,21 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
  * votes, and the step asks itself.
  */
 export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, index: number): Promise<void> {
-  const { s3 } = ctx.clients;
-  const bucket = ctx.config.workBucket;
+  const { work } = ctx;
   // Read again, not taken from the caller: the book may have moved on while this segment was at the provider.
   const job = await ctx.jobs.get(jobId);
   const settled = job?.speakersSettled ?? 0;
   // A segment already counted done had its ask (or found nothing to ask) on an earlier delivery: a redelivered
   // message must not pay for probes again.
   if (!job || settled === 0 || index < settled || job.doneSegments?.has(index)) return;
-  if (await exists(s3, bucket, keys.earlyVotes(jobId, index))) return;
+  if (await work.exists(keys.earlyVotes(jobId, index))) return;
   const options = storedJobOptions(job.options);
-  const book = speakerBookSchema.parse(await getJson(s3, bucket, keys.speakerBook(jobId, settled)));
+  const book = speakerBookSchema.parse(await work.getJson(keys.speakerBook(jobId, settled)));
   const neighbours = job.doneSegments?.has(index - 1) ? [index - 1, index] : [index];
-  const results = await Promise.all(neighbours.map((i) => getJson<SegmentResult>(s3, bucket, keys.segmentResult(jobId, i))));
+  const results = await Promise.all(neighbours.map((i) => work.getJson<SegmentResult>(keys.segmentResult(jobId, i))));
   const found = await earlyVotes(book, results, index, probeAsker(ctx, options, new ProbeAudio(ctx, jobId)));
   if (found.probes === 0) return;
-  await putJson(s3, bucket, keys.earlyVotes(jobId, index), found);
+  await work.putJson(keys.earlyVotes(jobId, index), found);
 }
 
 /**
@@ -168,9 +165,7 @@ async function storeVoiceClips(ctx: PipelineContext, jobId: string, book: Speake
         spans.push({ from: { voice: clip }, start: at + lead, end: at + lead + (span.end - span.start) });
         at += padded.length / BYTES_PER_SAMPLE / SAMPLE_RATE;
       }
-      await ctx.clients.s3.send(
-        new PutObjectCommand({ Bucket: ctx.config.workBucket, Key: keys.voiceClip(jobId, clip), Body: Buffer.concat(parts) }),
-      );
+      await ctx.work.putBytes(keys.voiceClip(jobId, clip), Buffer.concat(parts));
       voice.spans = spans;
     }),
   );
@@ -195,11 +190,11 @@ class ProbeAudio {
   }
 
   private async clip(clip: string): Promise<Buffer> {
-    return Buffer.from(await getBytes(this.ctx.clients.s3, this.ctx.config.workBucket, keys.voiceClip(this.jobId, clip)));
+    return Buffer.from(await this.ctx.work.getBytes(keys.voiceClip(this.jobId, clip)));
   }
 
   private async decodeSegment(index: number): Promise<Buffer> {
-    const url = await presignGet(this.ctx.clients.s3, this.ctx.config.workBucket, keys.segmentAudio(this.jobId, index));
+    const url = await this.ctx.work.readUrl(keys.segmentAudio(this.jobId, index));
     const decoder = decodeToPcm(this.ctx.ffmpeg.ffmpeg, url);
     const chunks: Buffer[] = [];
     for await (const chunk of decoder.pcm) chunks.push(chunk as Buffer);

@@ -1,4 +1,3 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import { stitchSegments } from "../domain/stitch.js";
 import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
@@ -6,7 +5,7 @@ import { jobCost } from "../domain/job-billing.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
 import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
-import { getJson, keys } from "../adapters/object-store.js";
+import { keys } from "../adapters/object-store.js";
 import { RetryableError } from "../errors.js";
 import { wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
@@ -56,13 +55,13 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   const options = storedJobOptions(job.options);
   const results = await Promise.all(
     Array.from({ length: count }, (_, index) =>
-      getJson<SegmentResult>(ctx.clients.s3, ctx.config.workBucket, keys.segmentResult(jobId, index)),
+      ctx.work.getJson<SegmentResult>(keys.segmentResult(jobId, index)),
     ),
   );
   // Settled while the segments were transcribed (settle-job-speakers.ts): no provider call here.
   const book =
     settlesSpeakers(options) && results.length > 0
-      ? speakerBookSchema.parse(await getJson(ctx.clients.s3, ctx.config.workBucket, keys.speakerBook(jobId, results.length)))
+      ? speakerBookSchema.parse(await ctx.work.getJson(keys.speakerBook(jobId, results.length)))
       : undefined;
   const transcript = buildTranscript(ctx, results, options, job.duration ?? 0, book);
   // Summed once, from what the steps stored: the same figures however often their messages were delivered.
@@ -71,14 +70,7 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   const outputs: Record<string, string> = {};
   for (const [format, { file, contentType }] of Object.entries(OUTPUT_FILES) as Array<[OutputFormat, (typeof OUTPUT_FILES)[OutputFormat]]>) {
     const key = keys.output(jobId, file);
-    await ctx.clients.s3.send(
-      new PutObjectCommand({
-        Bucket: ctx.config.outputBucket,
-        Key: key,
-        Body: renderTranscript(transcript, format),
-        ContentType: contentType,
-      }),
-    );
+    await ctx.output.put(key, renderTranscript(transcript, format), contentType);
     outputs[format] = key;
   }
   await ctx.checkpoint("stitcher:after-outputs");

@@ -1,7 +1,6 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { storedJobOptions, type JobOptions } from "../domain/options.js";
 import type { SegmentResult } from "../domain/types.js";
-import { exists, getBytes, getBytesIfExists, keys } from "../adapters/object-store.js";
+import { keys } from "../adapters/object-store.js";
 import { loudSeconds, refineWordStarts } from "../domain/refine-starts.js";
 import { RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
@@ -33,10 +32,10 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     return "job-ended";
   }
   const resultKey = keys.segmentResult(message.jobId, message.index);
-  const stored = await exists(ctx.clients.s3, ctx.config.workBucket, resultKey);
+  const stored = await ctx.work.exists(resultKey);
   if (!stored) {
     const options = storedJobOptions(job.options);
-    const audio = await getBytes(ctx.clients.s3, ctx.config.workBucket, message.audioKey);
+    const audio = await ctx.work.getBytes(message.audioKey);
     const audioSeconds = message.segment.end - message.segment.start;
     const answer = await ctx.provider.transcribe({
       audio,
@@ -84,14 +83,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       // What this request cost, kept with its result: the stitcher sums these (job-billing.ts).
       audioSeconds,
     };
-    await ctx.clients.s3.send(
-      new PutObjectCommand({
-        Bucket: ctx.config.workBucket,
-        Key: resultKey,
-        Body: JSON.stringify(result),
-        ContentType: "application/json",
-      }),
-    );
+    await ctx.work.putJson(resultKey, result);
     ctx.log.info("segment transcribed", {
       words: words?.length ?? null,
       speakers: heard.speakers.length,
@@ -117,6 +109,6 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
 
 /** The segment's envelope, when the chunker left it beside the audio (older jobs have none). */
 async function segmentEnvelope(ctx: PipelineContext, message: SegmentMessage): Promise<Int8Array | undefined> {
-  const bytes = await getBytesIfExists(ctx.clients.s3, ctx.config.workBucket, keys.segmentEnvelope(message.jobId, message.index));
+  const bytes = await ctx.work.getBytesIfExists(keys.segmentEnvelope(message.jobId, message.index));
   return bytes && new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
