@@ -99,7 +99,7 @@ export function startClient(run: ClientRun): RunningClient {
   const failure = new Promise<never>((_, reject) => {
     ws.on("unexpected-response", (_req, res) => reject(new Error(`gateway refused the connection (HTTP ${res.statusCode})`)));
     ws.on("error", (error) => reject(new Error(`gateway connection failed: ${error.message}`)));
-    ws.on("close", (code) => reject(new Error(`gateway closed the connection (${code})`)));
+    ws.on("close", (code, reason) => reject(new Error(`gateway closed the connection (${code} ${reason.toString()}) after ${((performance.now() - lastHeard) / 1000).toFixed(1)} s without a server event`)));
   });
   failure.catch(() => undefined);
 

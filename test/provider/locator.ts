@@ -47,10 +47,13 @@ export class AudioLocator {
   /** The pieces of the upload that known recordings explain, in upload order. */
   locate(upload: Int16Array): LocatedPiece[] {
     const envelope = frameEnvelope(upload);
-    const short = upload.length < SHORT_UPLOAD_SAMPLES;
-    const found = findCandidates(envelope, [...this.targets.values()], short ? SHORT_UPLOAD_SINGLE_KEEP : undefined);
-    if (found.length === 0) return [];
-    const candidates = short ? byWaveform(upload, found) : found;
+    const targets = [...this.targets.values()];
+    let candidates = findCandidates(envelope, targets);
+    if (candidates.length === 0) return [];
+    if (upload.length < SHORT_UPLOAD_SAMPLES && candidates.length > 1) {
+      // The usual few envelope fits first; all of them only when none of those explains the waveform.
+      candidates = byWaveform(upload, candidates) ?? byWaveform(upload, findCandidates(envelope, targets, SHORT_UPLOAD_SINGLE_KEEP)) ?? candidates;
+    }
     const runs = segmentUpload(envelope, candidates);
     const stretches: Stretch[] = runs.map((run, index) => {
       const uploadStart = run.startFrame * FRAME_SAMPLES;
@@ -82,36 +85,47 @@ export class AudioLocator {
 const SHORT_UPLOAD_SAMPLES = 3 * 16000;
 /** A short upload keeps this many envelope fits of a lone word, for byWaveform to choose from. */
 const SHORT_UPLOAD_SINGLE_KEEP = 64;
-/** Residual energy share under which a placement explains the waveform (lossy codecs leave ~1-10 %). */
+/** Residual energy share under which a placement explains the waveform (lossy codecs leave ~1-10 %; a lag off by a sample or two, more). */
 const WAVEFORM_FIT = 0.25;
 
 /**
  * For a short upload (a live piece of one or two words), the envelope of a lone word can fit the same
  * word, or a look-alike, said elsewhere; a model hears the waveform, so the placement whose samples explain
- * the upload best is kept, if one explains it at all (otherwise the envelope's choice stands).
+ * the upload best is kept, if one explains it at all (undefined: none does).
  */
-function byWaveform(upload: Int16Array, candidates: Candidate[]): Candidate[] {
-  if (candidates.length < 2) return candidates;
+function byWaveform(upload: Int16Array, candidates: Candidate[]): Candidate[] | undefined {
   let best: { candidate: Candidate; residual: number } | undefined;
   for (const candidate of candidates) {
-    const recording = candidate.target.recording.samples;
-    const offset = refineOffset(upload, recording, 0, upload.length, candidate.offsetFrames);
-    const residual = residualShare(upload, recording, offset);
+    const residual = coarseResidual(upload, candidate.target.recording.samples, candidate.offsetFrames * FRAME_SAMPLES);
     if (!best || residual < best.residual) best = { candidate, residual };
   }
-  return best && best.residual < WAVEFORM_FIT ? [best.candidate] : candidates;
+  return best && best.residual < WAVEFORM_FIT ? [best.candidate] : undefined;
 }
 
-/** Energy of (upload - recording shifted by offset) over the upload's energy. */
-function residualShare(upload: Int16Array, recording: Int16Array, offset: number): number {
+/** Lags around the envelope's offset that the coarse comparison tries, and its stride over samples. */
+const COARSE_REACH = 2 * FRAME_SAMPLES;
+const COARSE_LAG_STEP = 2;
+const COARSE_SAMPLE_STEP = 16;
+
+/**
+ * The smallest residual share (energy of upload - recording, over the upload's) at lags near `offset`,
+ * on a subsample: cheap enough for every envelope fit of a word, and decisive between the right place
+ * (near zero) and the same word or a look-alike elsewhere (near or above one).
+ */
+function coarseResidual(upload: Int16Array, recording: Int16Array, offset: number): number {
   let energy = 0;
-  let residual = 0;
-  for (let at = 0; at < upload.length; at++) {
-    const r = at + offset >= 0 && at + offset < recording.length ? recording[at + offset] : 0;
-    energy += upload[at] * upload[at];
-    residual += (upload[at] - r) * (upload[at] - r);
+  for (let at = 0; at < upload.length; at += COARSE_SAMPLE_STEP) energy += upload[at] * upload[at];
+  if (energy === 0) return 1;
+  let best = Infinity;
+  for (let lag = offset - COARSE_REACH; lag <= offset + COARSE_REACH; lag += COARSE_LAG_STEP) {
+    let residual = 0;
+    for (let at = 0; at < upload.length && residual < best; at += COARSE_SAMPLE_STEP) {
+      const r = at + lag >= 0 && at + lag < recording.length ? recording[at + lag] : 0;
+      residual += (upload[at] - r) * (upload[at] - r);
+    }
+    best = Math.min(best, residual);
   }
-  return energy === 0 ? 1 : residual / energy;
+  return best / energy;
 }
 
 function refineBoundaries(upload: Int16Array, stretches: Stretch[]): void {
