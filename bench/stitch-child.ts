@@ -7,7 +7,7 @@
  * inside its audio, in local time, with its own speaker numbering.
  */
 import { linkSpeakers } from "../shared/domain/speakers/link-speakers.js";
-import { stitchSegments } from "../shared/domain/stitch.js";
+import { stitchSegments } from "../shared/domain/stitching/stitch.js";
 import { renderTranscript } from "../shared/domain/formats/index.js";
 import { OUTPUT_FORMATS, type CutSegment, type SegmentResult, type TextSpan, type Word } from "../shared/domain/types.js";
 import { fatal, serve } from "./lib/child.js";

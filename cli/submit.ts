@@ -11,7 +11,7 @@ import type { JobEvent } from "../shared/adapters/notifier.js";
 import type { OutputFormat } from "../shared/domain/types.js";
 import { OUTPUT_FILES } from "../shared/pipeline/stitch-job.js";
 import type { StackSession } from "./stack-session.js";
-import { parseJobEvent } from "../shared/domain/job-event.js";
+import { parseJobEvent } from "../shared/domain/jobs/job-event.js";
 
 /** Uploads a file with its options as S3 user metadata, exactly as a user dropping it by hand would. */
 export async function uploadRecording(

@@ -1,5 +1,5 @@
-import { parseJobOptions } from "../shared/domain/options.js";
-import { encodeMetadataValue } from "../shared/domain/metadata-encoding.js";
+import { parseJobOptions } from "../shared/domain/options/options.js";
+import { encodeMetadataValue } from "../shared/domain/options/metadata-encoding.js";
 
 /** `stt transcribe`'s job options, named as on the command line (and as the S3 metadata keys). */
 export interface TranscribeFlags {

@@ -5,7 +5,7 @@
  * message instead of failing a Lambda at 3 a.m.
  */
 import { z } from "zod";
-import { OPTION_LIMITS, overlapFitsChunk } from "../shared/domain/options.js";
+import { OPTION_LIMITS, overlapFitsChunk } from "../shared/domain/options/options.js";
 import { DEFAULT_BACKOFF_MAX_MS } from "../shared/provider/client.js";
 import { DEFAULTS, wiring, type FunctionId, type FunctionSpec } from "../shared/wiring.js";
 
@@ -127,7 +127,7 @@ const settingsSchema = z
   .superRefine(
     (s, ctx) => {
       const problem = (message: string) => ctx.addIssue({ code: "custom", message, input: s });
-      // The one overlap rule of the pipeline (domain/options.ts), as a file's own options are held to it.
+      // The one overlap rule of the pipeline (domain/options/options.ts), as a file's own options are held to it.
       if (Number.isFinite(s.overlapSeconds) && Number.isFinite(s.chunkSeconds) && !overlapFitsChunk(s.overlapSeconds, s.chunkSeconds)) {
         problem(`overlapSeconds (${s.overlapSeconds}) must be less than chunkSeconds (${s.chunkSeconds})`);
       }

@@ -3,7 +3,7 @@
  * session's audio (recording) and feeds the live upstream, and turns what the upstream hears into
  * protocol events. Knows nothing of sockets: the gateway gives it `send` and `close`.
  */
-import { AUTO_LANGUAGE, explicitLanguage, normalizeLanguage } from "../shared/domain/languages.js";
+import { AUTO_LANGUAGE, explicitLanguage, normalizeLanguage } from "../shared/domain/options/languages.js";
 import type { Log } from "../shared/pipeline/context.js";
 import { reasonOf } from "../shared/errors.js";
 import {

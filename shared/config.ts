@@ -24,7 +24,7 @@ export interface PipelineConfig {
     overlapSeconds: number;
     /**
      * Segments transcribed at once (the transcriber's concurrency). Set, jobs that do not set
-     * chunk-seconds get a length from their duration and this cap (domain/segment-length.ts);
+     * chunk-seconds get a length from their duration and this cap (domain/cutting/segment-length.ts);
      * unset, they get `chunkSeconds`.
      */
     segmentCap?: number;

@@ -7,8 +7,8 @@
  * piece is heard without the audio around it, so cuts go where the speaker paused between words, and the
  * text already heard is passed as the request's prompt.
  */
-import { normalizeWord } from "../../shared/domain/normalize-word.js";
-import { findQuietPoint, SILENCE_FLOOR_DB } from "../../shared/domain/quiet-point.js";
+import { normalizeWord } from "../../shared/domain/words/normalize-word.js";
+import { findQuietPoint, SILENCE_FLOOR_DB } from "../../shared/domain/cutting/quiet-point.js";
 import { SAMPLE_RATE } from "../protocol.js";
 
 export const FRAME_SAMPLES = SAMPLE_RATE / 50;

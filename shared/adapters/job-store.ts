@@ -10,9 +10,9 @@ import {
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import type { TranscriptSegment } from "../domain/types.js";
-import type { JobBilling } from "../domain/job-billing.js";
-import { JOB_STATUSES, TERMINAL_STATUSES, jobBillingSchema, type JobStatus } from "../domain/job-event.js";
-import { issueText } from "../domain/options.js";
+import type { JobBilling } from "../domain/jobs/job-billing.js";
+import { JOB_STATUSES, TERMINAL_STATUSES, jobBillingSchema, type JobStatus } from "../domain/jobs/job-event.js";
+import { issueText } from "../domain/options/options.js";
 import { PermanentError } from "../errors.js";
 
 export type { JobStatus };
@@ -33,7 +33,7 @@ export interface JobRecord {
   source: SourceObject;
   /**
    * The job's options as parseJobOptions returned them, or `{ metadata }` when they did not parse (the job
-   * is then FAILED). Steps read them with domain/options.ts's storedJobOptions.
+   * is then FAILED). Steps read them with domain/options/options.ts's storedJobOptions.
    */
   options: Record<string, unknown>;
   createdAt: string;
@@ -50,7 +50,7 @@ export interface JobRecord {
   outputs?: Record<string, string>;
   /**
    * Seconds of audio the pipeline sent to the provider for the job (segment requests + speaker probes),
-   * set when it completes; `billing` has the parts. The rules are in domain/job-billing.ts.
+   * set when it completes; `billing` has the parts. The rules are in domain/jobs/job-billing.ts.
    */
   audioSecondsBilled?: number;
   billing?: JobBilling;

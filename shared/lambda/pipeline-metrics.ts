@@ -39,7 +39,7 @@ export class PowertoolsPipelineMetrics implements PipelineMetrics {
   }
 
   /**
-   * What the job cost at the provider, as its record says (domain/job-billing.ts): summed over a period,
+   * What the job cost at the provider, as its record says (domain/jobs/job-billing.ts): summed over a period,
    * ProviderAudioSecondsBilled / RecordingSeconds is the billed ratio, ProbeAudioSecondsBilled its speaker part.
    */
   jobCompleted(job: CompletedJob): void {

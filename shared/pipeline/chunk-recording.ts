@@ -1,6 +1,6 @@
-import { CutPlanner } from "../domain/plan-cuts.js";
-import { canonicalOptions, parseJobOptions, realtimeSessionOf, type JobOptions } from "../domain/options.js";
-import { segmentSeconds } from "../domain/segment-length.js";
+import { CutPlanner } from "../domain/cutting/plan-cuts.js";
+import { canonicalOptions, parseJobOptions, realtimeSessionOf, type JobOptions } from "../domain/options/options.js";
+import { segmentSeconds } from "../domain/cutting/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";

@@ -20,7 +20,7 @@ import {
   type TranscriptionRequest,
 } from "../provider/client.js";
 import type { ProviderTranscription } from "../provider/parse-response.js";
-import type { JobBilling } from "../domain/job-billing.js";
+import type { JobBilling } from "../domain/jobs/job-billing.js";
 import { wiring } from "../wiring.js";
 
 /** Powertools' structured logger; the CLI passes a silent one. Never log transcript text or keys. */
@@ -48,7 +48,7 @@ export interface CompletedJob {
   durationSeconds: number;
   /** The recording's duration. */
   recordingSeconds: number;
-  /** What the provider was sent for the job (domain/job-billing.ts). */
+  /** What the provider was sent for the job (domain/jobs/job-billing.ts). */
   audioSecondsBilled: number;
   billing: JobBilling;
 }

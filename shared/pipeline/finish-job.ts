@@ -1,6 +1,6 @@
 import { jobEventOf } from "../adapters/notifier.js";
 import type { JobRecord } from "../adapters/job-store.js";
-import { realtimeSessionIdSchema } from "../domain/options.js";
+import { realtimeSessionIdSchema } from "../domain/options/options.js";
 import type { PipelineContext } from "./context.js";
 
 /**

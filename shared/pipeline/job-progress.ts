@@ -1,5 +1,5 @@
 import type { JobRecord } from "../adapters/job-store.js";
-import { storedJobOptions, type JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options/options.js";
 
 /** Diarized transcription links speakers across segments; translation and --no-diarize have none to link. */
 export function settlesSpeakers(options: Pick<JobOptions, "diarize" | "task">): boolean {

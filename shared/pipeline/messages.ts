@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PermanentError } from "../errors.js";
-import { issueText } from "../domain/options.js";
+import { issueText } from "../domain/options/options.js";
 
 /** One message per segment on the segments queue. */
 export const segmentMessageSchema = z.object({

@@ -8,7 +8,7 @@ import { stitchJob } from "./stitch-job.js";
 import { failJob, redactSignedUrls } from "./finish-job.js";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { wiring, type QueueSpec } from "../wiring.js";
-import { retryDelaySeconds } from "../domain/retry-backoff.js";
+import { retryDelaySeconds } from "../domain/jobs/retry-backoff.js";
 import {
   failedUploadOf,
   jobIdOf,

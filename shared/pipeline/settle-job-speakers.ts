@@ -1,4 +1,4 @@
-import { storedJobOptions, type JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";

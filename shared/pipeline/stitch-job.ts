@@ -1,7 +1,7 @@
-import { storedJobOptions, type JobOptions } from "../domain/options.js";
-import { stitchSegments } from "../domain/stitch.js";
+import { storedJobOptions, type JobOptions } from "../domain/options/options.js";
+import { stitchSegments } from "../domain/stitching/stitch.js";
 import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
-import { jobCost } from "../domain/job-billing.js";
+import { jobCost } from "../domain/jobs/job-billing.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
 import { renderTranscript } from "../domain/formats/index.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";

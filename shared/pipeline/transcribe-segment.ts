@@ -1,14 +1,14 @@
-import { storedJobOptions, type JobOptions } from "../domain/options.js";
+import { storedJobOptions, type JobOptions } from "../domain/options/options.js";
 import type { SegmentResult } from "../domain/types.js";
 import { keys } from "../adapters/object-store.js";
-import { loudSeconds, refineWordStarts } from "../domain/refine-starts.js";
+import { loudSeconds, refineWordStarts } from "../domain/words/refine-starts.js";
 import { RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
 import { gatherEarlyVotes, settleJobSpeakers } from "./settle-job-speakers.js";
-import { dropHallucinations } from "../domain/drop-hallucinations.js";
+import { dropHallucinations } from "../domain/words/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
 
 /** The chunker's envelope frame (10 ms). */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PermanentError, RetryableError, PipelineError } from "../errors.js";
 import { parseProviderResponse, type ProviderTranscription } from "./parse-response.js";
 import type { RequestLimiter } from "../adapters/provider-slots.js";
-import { explicitLanguage } from "../domain/languages.js";
+import { explicitLanguage } from "../domain/options/languages.js";
 
 /** The backoff between attempts when the options set none: about base * 2^n, at most max (infra/settings.ts counts on it). */
 export const DEFAULT_BACKOFF_BASE_MS = 500;

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { ISO_639_1, explicitLanguage } from "../../shared/domain/languages.js";
+import { ISO_639_1, explicitLanguage } from "../../shared/domain/options/languages.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import type { Recording } from "../audio/recording.js";
 import { mixSeed, seededRandom } from "../audio/seeded-random.js";

@@ -1,6 +1,6 @@
 import type { JobRecord } from "../../shared/adapters/job-store.js";
 import { keys } from "../../shared/adapters/object-store.js";
-import { DEFAULT_JOB_OPTIONS, type JobOptions } from "../../shared/domain/options.js";
+import { DEFAULT_JOB_OPTIONS, type JobOptions } from "../../shared/domain/options/options.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import type { SegmentMessage } from "../../shared/pipeline/messages.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dropHallucinations, type SegmentEnvelope } from "../../shared/domain/drop-hallucinations.js";
+import { dropHallucinations, type SegmentEnvelope } from "../../shared/domain/words/drop-hallucinations.js";
 import type { TextSpan, Word } from "../../shared/domain/types.js";
 
 const FRAME = 0.01;

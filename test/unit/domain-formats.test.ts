@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderTranscript, renderSrt, renderText, renderVtt } from "../../shared/domain/formats/index.js";
-import { groupUtterances } from "../../shared/domain/utterances.js";
+import { groupUtterances } from "../../shared/domain/stitching/utterances.js";
 import { OUTPUT_FORMATS, type Transcript, type TranscriptWord } from "../../shared/domain/types.js";
 
 function transcript(words: TranscriptWord[], duration = 120): Transcript {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jobCost } from "../../shared/domain/job-billing.js";
+import { jobCost } from "../../shared/domain/jobs/job-billing.js";
 import { earlyVotes } from "../../shared/domain/speakers/early-votes.js";
 import { settleSpeakers, type AskDiarizer } from "../../shared/domain/speakers/settle-speakers.js";
 import { emptyBook, type SpeakerBook } from "../../shared/domain/speakers/speaker-book.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../audio/seeded-random.js";
 import { linkSpeakers, speakerSamples } from "../../shared/domain/speakers/link-speakers.js";
-import { stitchSegments } from "../../shared/domain/stitch.js";
+import { stitchSegments } from "../../shared/domain/stitching/stitch.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import { alignWords, speakerAccuracy, speakerCount, type TruthWord } from "../support/metrics.js";
 

@@ -8,10 +8,10 @@ import {
   realtimeSessionOf,
   storedJobOptions,
   type JobOptions,
-} from "../../shared/domain/options.js";
+} from "../../shared/domain/options/options.js";
 import { PermanentError } from "../../shared/errors.js";
-import { explicitLanguage, ISO_639_1, isLanguageChoice, normalizeLanguage } from "../../shared/domain/languages.js";
-import { encodeMetadataValue } from "../../shared/domain/metadata-encoding.js";
+import { explicitLanguage, ISO_639_1, isLanguageChoice, normalizeLanguage } from "../../shared/domain/options/languages.js";
+import { encodeMetadataValue } from "../../shared/domain/options/metadata-encoding.js";
 import { makeJobId } from "../../shared/pipeline/job-id.js";
 
 /**

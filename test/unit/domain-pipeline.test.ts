@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../audio/seeded-random.js";
-import { planCuts } from "../../shared/domain/plan-cuts.js";
+import { planCuts } from "../../shared/domain/cutting/plan-cuts.js";
 import { linkSpeakers } from "../../shared/domain/speakers/link-speakers.js";
-import { stitchSegments } from "../../shared/domain/stitch.js";
+import { stitchSegments } from "../../shared/domain/stitching/stitch.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 import { alignWords, meanStartError, speakerAccuracy, wordErrorRate, type TruthWord } from "../support/metrics.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../audio/seeded-random.js";
-import { CutPlanner, planCuts, type CutOptions } from "../../shared/domain/plan-cuts.js";
+import { CutPlanner, planCuts, type CutOptions } from "../../shared/domain/cutting/plan-cuts.js";
 
 const FRAME = 0.01;
 const SPEECH_DB = -20;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loudSeconds, refineWordStarts } from "../../shared/domain/refine-starts.js";
+import { loudSeconds, refineWordStarts } from "../../shared/domain/words/refine-starts.js";
 
 /** An envelope (10 ms frames) of -70 dB silence with words as -20 dB bursts. */
 function envelope(seconds: number, bursts: Array<[number, number]>): Float32Array {

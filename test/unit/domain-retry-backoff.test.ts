@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelaySeconds } from "../../shared/domain/retry-backoff.js";
+import { retryDelaySeconds } from "../../shared/domain/jobs/retry-backoff.js";
 import { wiring } from "../../shared/wiring.js";
 
 describe("retry backoff", () => {

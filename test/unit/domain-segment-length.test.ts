@@ -1,6 +1,6 @@
-import { cutSearchSeconds } from "../../shared/domain/plan-cuts.js";
+import { cutSearchSeconds } from "../../shared/domain/cutting/plan-cuts.js";
 import { describe, expect, it } from "vitest";
-import { AUTO_SEGMENT, autoSegmentSeconds, segmentSeconds } from "../../shared/domain/segment-length.js";
+import { AUTO_SEGMENT, autoSegmentSeconds, segmentSeconds } from "../../shared/domain/cutting/segment-length.js";
 
 const HOUR = 3600;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../audio/seeded-random.js";
-import { stitchSegments } from "../../shared/domain/stitch.js";
-import { resolveOverlaps } from "../../shared/domain/resolve-overlaps.js";
+import { stitchSegments } from "../../shared/domain/stitching/stitch.js";
+import { resolveOverlaps } from "../../shared/domain/stitching/resolve-overlaps.js";
 import type { CutSegment, SegmentResult, Word } from "../../shared/domain/types.js";
 
 interface SpokenWord {

@@ -6,8 +6,8 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { JobStore, jobRecordOf } from "../../shared/adapters/job-store.js";
 import { jobEventOf, type JobEvent } from "../../shared/adapters/notifier.js";
-import { jobEventSchema, parseJobEvent, type JobEventMessage } from "../../shared/domain/job-event.js";
-import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options.js";
+import { jobEventSchema, parseJobEvent, type JobEventMessage } from "../../shared/domain/jobs/job-event.js";
+import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options/options.js";
 import { PermanentError } from "../../shared/errors.js";
 
 /** A completed job's item as DynamoDB's document client returns it. */

@@ -13,7 +13,7 @@ import type { PipelineConfig } from "../../shared/config.js";
 import type { JobRecord, JobStore } from "../../shared/adapters/job-store.js";
 import type { Notifier } from "../../shared/adapters/notifier.js";
 import { keys } from "../../shared/adapters/object-store.js";
-import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options.js";
+import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options/options.js";
 import type { SegmentResult } from "../../shared/domain/types.js";
 import { PIPELINE_NAMESPACE, PowertoolsPipelineMetrics } from "../../shared/lambda/pipeline-metrics.js";
 import { createContext, type PipelineContext } from "../../shared/pipeline/context.js";

@@ -10,7 +10,7 @@ import type { JobRecords } from "../../shared/adapters/job-records.js";
 import type { JobRecord } from "../../shared/adapters/job-store.js";
 import type { PipelineClients } from "../../shared/clients.js";
 import type { PipelineConfig } from "../../shared/config.js";
-import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options.js";
+import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options/options.js";
 import { PermanentError } from "../../shared/errors.js";
 import { createContext, type JobNotifier, type PipelineContext } from "../../shared/pipeline/context.js";
 import { deadLetterHandler } from "../../shared/pipeline/queue-handlers.js";

@@ -1,5 +1,5 @@
 import type { Transcript } from "../types.js";
-import { roundMs } from "../round-time.js";
+import { roundMs } from "../words/round-time.js";
 
 /** The OpenAI-compatible `json` answer: the text only. */
 export function renderJson(t: Transcript): string {

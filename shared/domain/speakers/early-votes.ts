@@ -1,5 +1,5 @@
 import type { SegmentResult } from "../types.js";
-import { alignBoundaries, sortResults } from "../resolve-overlaps.js";
+import { alignBoundaries, sortResults } from "../stitching/resolve-overlaps.js";
 import { boundaryLinks, localLabels } from "./link-speakers.js";
 import { speakerSamples } from "./speaker-samples.js";
 import { planProbe, type ProbeSpeaker } from "./probe-plan.js";

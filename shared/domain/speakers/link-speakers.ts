@@ -1,6 +1,6 @@
 import type { SegmentResult, SpeakerMap } from "../types.js";
-import { placeWords } from "../segment-words.js";
-import { alignBoundaries, sortResults, type BoundaryAlignment } from "../resolve-overlaps.js";
+import { placeWords } from "../words/segment-words.js";
+import { alignBoundaries, sortResults, type BoundaryAlignment } from "../stitching/resolve-overlaps.js";
 import { maxWeightAssignment } from "./max-weight-matching.js";
 import { compareSpeakerLabels, globalSpeakerLabel } from "./speaker-labels.js";
 

@@ -1,5 +1,5 @@
 import type { SegmentResult, Word } from "../types.js";
-import { alignBoundaries, sortResults } from "../resolve-overlaps.js";
+import { alignBoundaries, sortResults } from "../stitching/resolve-overlaps.js";
 import { boundaryLinks, Chains, localLabels } from "./link-speakers.js";
 import { speakerSamples, type SpeakerSample } from "./speaker-samples.js";
 import { planProbe, top, type AudioSpan, type ProbePlan, type ProbeSpeaker } from "./probe-plan.js";

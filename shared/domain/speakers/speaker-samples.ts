@@ -1,6 +1,6 @@
 import type { SegmentResult, SpeakerMap } from "../types.js";
 import type { LocalSpeaker } from "./link-speakers.js";
-import { sortResults } from "../resolve-overlaps.js";
+import { sortResults } from "../stitching/resolve-overlaps.js";
 import { compareSpeakerLabels } from "./speaker-labels.js";
 
 /** A stretch of one segment's audio, in segment-local seconds. */

@@ -1,4 +1,4 @@
-import type { TranscriptSegment, TranscriptWord } from "./types.js";
+import type { TranscriptSegment, TranscriptWord } from "../types.js";
 
 export interface UtteranceOptions {
   /** A silence longer than this starts a new utterance. Default 1.5 s. */

@@ -1,4 +1,4 @@
-import type { SegmentResult, TextSpan } from "./types.js";
+import type { SegmentResult, TextSpan } from "../types.js";
 import { normalizeWord, splitWords } from "./normalize-word.js";
 import { roundMicro } from "./round-time.js";
 

@@ -1,6 +1,6 @@
-import type { SegmentResult } from "./types.js";
-import { placeWords, type PlacedWord } from "./segment-words.js";
-import { alignTextOverlap, alignTimedWords, MATCH_TOLERANCE_SECONDS } from "./align-words.js";
+import type { SegmentResult } from "../types.js";
+import { placeWords, type PlacedWord } from "../words/segment-words.js";
+import { alignTextOverlap, alignTimedWords, MATCH_TOLERANCE_SECONDS } from "../words/align-words.js";
 
 /** One spoken word heard by both neighbours of a boundary. */
 export interface MatchedPair {

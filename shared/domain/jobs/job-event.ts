@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { JobBilling } from "./job-billing.js";
-import { issueText } from "./options.js";
+import { issueText } from "../options/options.js";
 
 /** A job's states, in the order it moves through them. */
 export const JOB_STATUSES = ["CHUNKING", "RUNNING", "COMPLETED", "FAILED"] as const;
@@ -15,7 +15,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** The states a job ends in: the ones a notification reports. */
 export const TERMINAL_STATUSES = ["COMPLETED", "FAILED"] as const satisfies readonly JobStatus[];
 
-/** A completed job's provider cost, as the job record and the notification carry it (domain/job-billing.ts). */
+/** A completed job's provider cost, as the job record and the notification carry it (domain/jobs/job-billing.ts). */
 export const jobBillingSchema = z.object({
   segmentSeconds: z.number(),
   segmentRequests: z.number(),

@@ -1,6 +1,6 @@
-import type { CutSegment } from "./types.js";
+import type { CutSegment } from "../types.js";
 import { findQuietPoint } from "./quiet-point.js";
-import { roundMicro } from "./round-time.js";
+import { roundMicro } from "../words/round-time.js";
 
 export interface CutOptions {
   /** Seconds per envelope frame (the hop), e.g. 0.01. */

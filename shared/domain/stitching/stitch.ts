@@ -1,11 +1,11 @@
-import type { SegmentResult, SpeakerMap, Transcript, TranscriptWord } from "./types.js";
+import type { SegmentResult, SpeakerMap, Transcript, TranscriptWord } from "../types.js";
 import { resolveOverlaps } from "./resolve-overlaps.js";
-import { linkSpeakers } from "./speakers/link-speakers.js";
-import type { PlacedWord } from "./segment-words.js";
-import { tidyWordTimes } from "./word-times.js";
+import { linkSpeakers } from "../speakers/link-speakers.js";
+import type { PlacedWord } from "../words/segment-words.js";
+import { tidyWordTimes } from "../words/word-times.js";
 import { groupUtterances } from "./utterances.js";
 import { majorityLanguage } from "./majority-language.js";
-import { compareSpeakerLabels, globalSpeakerLabel } from "./speakers/speaker-labels.js";
+import { compareSpeakerLabels, globalSpeakerLabel } from "../speakers/speaker-labels.js";
 
 export interface StitchOptions {
   /** Length of the whole recording, seconds. */

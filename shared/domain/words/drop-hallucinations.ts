@@ -1,6 +1,6 @@
-import type { TextSpan, Word } from "./types.js";
+import type { TextSpan, Word } from "../types.js";
 import { normalizeWord } from "./normalize-word.js";
-import { clampDb } from "./quiet-point.js";
+import { clampDb } from "../cutting/quiet-point.js";
 
 /**
  * Removing what a provider "heard" that the audio does not hold: words placed

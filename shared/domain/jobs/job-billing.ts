@@ -1,5 +1,5 @@
-import type { SegmentResult } from "./types.js";
-import type { SpeakerBook } from "./speakers/speaker-book.js";
+import type { SegmentResult } from "../types.js";
+import type { SpeakerBook } from "../speakers/speaker-book.js";
 
 /**
  * What one job sent to the speech-to-text provider, in the units providers bill: seconds of audio, and

@@ -1,4 +1,4 @@
-import type { TranscriptWord } from "./types.js";
+import type { TranscriptWord } from "../types.js";
 import { roundMs } from "./round-time.js";
 
 /** Longest a single word may last; a longer end is the provider stretching it over silence. */

@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { DEFAULTS } from "../wiring.js";
-import { PermanentError } from "../errors.js";
-import { OUTPUT_FORMATS, type OutputFormat } from "./types.js";
+import { DEFAULTS } from "../../wiring.js";
+import { PermanentError } from "../../errors.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "../types.js";
 import { AUTO_LANGUAGE, isLanguageChoice, normalizeLanguage } from "./languages.js";
 import { decodeMetadataValue } from "./metadata-encoding.js";
 
 export const TASKS = ["transcribe", "translate"] as const;
 export type Task = (typeof TASKS)[number];
 
-/** What a job's `chunk-seconds` says to let the chunker choose the length (domain/segment-length.ts). */
+/** What a job's `chunk-seconds` says to let the chunker choose the length (domain/cutting/segment-length.ts). */
 export const AUTO_LENGTH = "auto";
 
 /** What a caller may ask of one job, through the uploaded object's S3 user metadata. */
@@ -25,7 +25,7 @@ export interface JobOptions {
   maxSpeakers?: number;
   /**
    * Seconds of audio per segment, or "auto" to let the chunker choose from the
-   * recording's duration and the provider cap (domain/segment-length.ts).
+   * recording's duration and the provider cap (domain/cutting/segment-length.ts).
    */
   chunkSeconds: number | typeof AUTO_LENGTH;
   overlapSeconds: number;

@@ -1,4 +1,4 @@
-import type { Word } from "./types.js";
+import type { Word } from "../types.js";
 
 export interface RefineOptions {
   /** Seconds per envelope frame. */

@@ -1,5 +1,5 @@
-import type { SegmentResult } from "./types.js";
-import { normalizeLanguage } from "./languages.js";
+import type { SegmentResult } from "../types.js";
+import { normalizeLanguage } from "../options/languages.js";
 
 /**
  * The language most segments were detected in, as an ISO 639-1 code when it
