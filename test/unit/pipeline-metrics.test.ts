@@ -19,20 +19,9 @@ import { PIPELINE_NAMESPACE, PowertoolsPipelineMetrics } from "../../shared/lamb
 import { createContext, type PipelineContext } from "../../shared/pipeline/context.js";
 import { failJob } from "../../shared/pipeline/finish-job.js";
 import { stitcherHandler } from "../../shared/pipeline/queue-handlers.js";
+import { captureStdout, type StdoutLine } from "../support/capture-stdout.js";
 
-type Line = Record<string, any>;
-
-function captureStdout(): { lines: () => Line[]; restore: () => void } {
-  const written: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  return {
-    lines: () => written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)),
-    restore: () => spy.mockRestore(),
-  };
-}
+type Line = StdoutLine;
 
 const emf = (lines: Line[]) => lines.filter((l) => l._aws);
 const withMetric = (lines: Line[], name: string) =>

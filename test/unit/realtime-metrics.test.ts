@@ -3,18 +3,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GatewayMetrics, GATEWAY_NAMESPACE } from "../../realtime/gateway-metrics.js";
-
-function captureStdout(): { lines: () => Array<Record<string, any>>; restore: () => void } {
-  const written: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  return {
-    lines: () => written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)),
-    restore: () => spy.mockRestore(),
-  };
-}
+import { captureStdout } from "../support/capture-stdout.js";
 
 afterEach(() => vi.restoreAllMocks());
 
