@@ -3,7 +3,7 @@
  * segment as keys of its lines, metrics flushed per invocation, tracing off outside Lambda. No AWS call is
  * made: the events below are ones the handlers answer without one.
  */
-import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSEvent } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RetryableError } from "../../shared/errors.js";
@@ -14,6 +14,7 @@ import { transcriberHandler } from "../../shared/pipeline/queue-handlers.js";
 import type { PipelineClients } from "../../shared/clients.js";
 import type { PipelineConfig } from "../../shared/config.js";
 import { ENV } from "../../shared/wiring.js";
+import { sqsRecord } from "../support/sqs-record.js";
 
 type Line = Record<string, any>;
 
@@ -48,19 +49,7 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: "r",
-    body,
-    attributes: { ApproximateReceiveCount: "2", SentTimestamp: "0", SenderId: "s", ApproximateFirstReceiveTimestamp: "0" },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:stt-segments",
-    awsRegion: "us-east-1",
-  };
-}
+const record = (messageId: string, body: string) => sqsRecord(messageId, body, { receiveCount: 2, receiptHandle: "r" });
 
 /** What the function construct sets, with names nothing answers to: the tests below make no AWS call. */
 const FUNCTION_ENV: Record<string, string> = {

@@ -3,7 +3,7 @@
  * failed (its record does not parse) does not send its message round the queues for ever. The job table and
  * the notifier are stubs: no AWS call is made.
  */
-import type { SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSEvent } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import type { JobRecords } from "../../shared/adapters/job-records.js";
@@ -14,20 +14,9 @@ import { DEFAULT_JOB_OPTIONS } from "../../shared/domain/options/options.js";
 import { PermanentError } from "../../shared/errors.js";
 import { createContext, type JobNotifier, type PipelineContext } from "../../shared/pipeline/context.js";
 import { deadLetterHandler } from "../../shared/pipeline/queue-handlers.js";
+import { sqsRecord } from "../support/sqs-record.js";
 
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: "",
-    body,
-    attributes: { ApproximateReceiveCount: "5", SentTimestamp: "0", SenderId: "s", ApproximateFirstReceiveTimestamp: "0" },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:stt-dead-letters",
-    awsRegion: "us-east-1",
-  };
-}
+const record = (messageId: string, body: string) => sqsRecord(messageId, body, { queue: "stt-dead-letters", receiveCount: 5 });
 
 interface Calls {
   failed: Array<{ jobId: string; reason: string; code: string }>;
