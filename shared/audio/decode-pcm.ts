@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { SAMPLE_RATE } from "./ffmpeg.js";
+import { BYTES_PER_SAMPLE, SAMPLE_RATE, inputGuardArgs, scrubbedLine } from "./ffmpeg.js";
 import { PermanentError } from "../errors.js";
 
 export interface DecodeHandle {
@@ -10,47 +10,93 @@ export interface DecodeHandle {
   kill: () => void;
 }
 
+export interface DecodeOptions {
+  /** The demuxer to use (`-f`), as decided from the probe (ffmpeg.ts `demuxerFor`); unset, ffmpeg guesses. */
+  demuxer?: string;
+  /** Wall-clock budget of the process: past it ffmpeg is killed and `done` rejects permanently. */
+  timeoutMs?: number;
+  /** Most seconds of audio the input may decode to: past it ffmpeg is killed and iterating `pcm` throws. */
+  maxSeconds?: number;
+  /** Words for the reason when `maxSeconds` is passed (what the limit is derived from). */
+  maxSecondsReason?: string;
+}
+
+/** The arguments of one decode: exported so the hardening is tested without running ffmpeg. */
+export function decodeArgs(input: string, options: Pick<DecodeOptions, "demuxer"> = {}): string[] {
+  // Reconnect options only apply to network inputs: the chunker reads the source by presigned URL.
+  const reconnect = /^https?:\/\//i.test(input) ? ["-reconnect", "1", "-reconnect_streamed", "1"] : [];
+  return [
+    "-v", "error", "-nostdin", ...inputGuardArgs(input), ...reconnect,
+    // Packets the demuxer flags as corrupt are dropped rather than fed to the decoder.
+    "-fflags", "+discardcorrupt",
+    ...(options.demuxer ? ["-f", options.demuxer] : []),
+    "-i", input,
+    "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(SAMPLE_RATE),
+    // On a pipe ffmpeg flushes after every packet (an MP3 frame is ~1 KB of PCM): 15x more reads, and
+    // per-read work, for the same bytes. Unflushed, it writes in full 32 KB buffers.
+    "-flush_packets", "0",
+    "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+  ];
+}
+
 /**
  * Decodes any input ffmpeg understands (a file path or an http(s) URL,
  * read with range requests) to the pipeline's PCM format in one pass.
  * `-xerror` is deliberately not used: a few damaged frames in a long
  * recording should not fail it; a stream that yields nothing does.
  */
-export function decodeToPcm(ffmpeg: string, input: string): DecodeHandle {
-  // Reconnect options only apply to network inputs: the chunker reads the source by presigned URL.
-  const reconnect = /^https?:\/\//.test(input) ? ["-reconnect", "1", "-reconnect_streamed", "1"] : [];
-  const child = spawn(
-    ffmpeg,
-    [
-      "-v", "error", "-nostdin", ...reconnect, "-i", input,
-      "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(SAMPLE_RATE),
-      // On a pipe ffmpeg flushes after every packet (an MP3 frame is ~1 KB of PCM): 15x more reads, and
-      // per-read work, for the same bytes. Unflushed, it writes in full 32 KB buffers.
-      "-flush_packets", "0",
-      "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+export function decodeToPcm(ffmpeg: string, input: string, options: DecodeOptions = {}): DecodeHandle {
+  const child = spawn(ffmpeg, decodeArgs(input, options), { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 4000) stderr += d.toString();
   });
+  let timedOut = false;
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, options.timeoutMs)
+    : undefined;
+  timer?.unref();
   const done = new Promise<void>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        return reject(new PermanentError("decode_timeout", `decoding took longer than ${Math.round(options.timeoutMs! / 1000)} s`));
+      }
       if (code === 0) return resolve();
       if (signal) return reject(new Error(`ffmpeg was stopped (${signal})`));
       const line = stderr.trim().split("\n").filter(Boolean).pop() ?? `exit ${code}`;
-      reject(new PermanentError("decode_failed", `audio could not be decoded: ${line.replace(/^\[[^\]]*\]\s*/, "")}`));
+      reject(new PermanentError("decode_failed", `audio could not be decoded: ${scrubbedLine(line, input)}`));
     });
   });
   // Callers await `done` after draining; keep an early failure from being reported as unhandled.
   done.catch(() => undefined);
-  return {
-    pcm: child.stdout,
-    done,
-    kill: () => child.kill("SIGKILL"),
+  const kill = () => {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
   };
+  return { pcm: options.maxSeconds === undefined ? child.stdout : capped(child.stdout, options, kill), done, kill };
+}
+
+/** The PCM, stopped (ffmpeg killed, a permanent error thrown) once it passes `maxSeconds` of audio. */
+async function* capped(pcm: AsyncIterable<Buffer>, options: DecodeOptions, kill: () => void): AsyncGenerator<Buffer> {
+  const maxBytes = Math.ceil(options.maxSeconds! * SAMPLE_RATE) * BYTES_PER_SAMPLE;
+  let bytes = 0;
+  for await (const chunk of pcm) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) {
+      kill();
+      const limit = `${Math.round(options.maxSeconds!)} s`;
+      throw new PermanentError(
+        "too_long",
+        `the audio decodes to more than ${limit}${options.maxSecondsReason ? ` (${options.maxSecondsReason})` : ""}`,
+      );
+    }
+    yield chunk;
+  }
 }
 
 /** Energy of each 10 ms frame in dBFS: what the cut planner reads to find quiet moments. */

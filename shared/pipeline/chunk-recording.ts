@@ -4,11 +4,11 @@ import { segmentSeconds } from "../domain/cutting/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys } from "../adapters/object-store.js";
 import type { SourceObject } from "../adapters/job-store.js";
-import { decodeToPcm, EnvelopeMeter, type DecodeHandle } from "../audio/decode-pcm.js";
+import { decodeToPcm, EnvelopeMeter, type DecodeHandle, type DecodeOptions } from "../audio/decode-pcm.js";
 import { EnvelopeWindow, pcmEnvelope } from "../audio/envelope.js";
 import { sharedFlacPool, type FlacEncoderPool } from "../audio/flac-pool.js";
 import { PcmWindow } from "../audio/pcm-window.js";
-import { probeMedia } from "../audio/probe.js";
+import { probeMedia, type ProbeResult } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { PermanentError, isPermanent, reasonOf } from "../errors.js";
 import { isTextOnlyModel } from "../provider/models.js";
@@ -150,7 +150,7 @@ async function cutAndQueue(
   try {
     // What the file holds decides before any audio does: a probe failure is the clearer reason.
     const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
-    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url);
+    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url, decodeBudget(probe));
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
       cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
@@ -186,6 +186,39 @@ async function cutAndQueue(
     sender.abandon();
     throw error;
   }
+}
+
+/**
+ * The longest recording a job may be: what one chunker run decodes, encodes and stores well inside its
+ * timeout. A longer one fails at the probe when its header says so, or when decoding passes this.
+ */
+export const MAX_RECORDING_SECONDS = 8 * 3600;
+/** Leaves the chunker time to record a FAILED job when the decoder is stopped for taking too long. */
+const DECODE_MARGIN_SECONDS = 60;
+
+/**
+ * How long and how much the decoder may run for this input. A header may lie about the length (a
+ * decompression bomb, a 10-hour file in 1 MB): the audio may run to twice what the probe said plus ten
+ * minutes (estimates of VBR files without an index are rough), never past MAX_RECORDING_SECONDS.
+ */
+export function decodeBudget(probe: Pick<ProbeResult, "demuxer" | "duration">): DecodeOptions {
+  if (probe.duration !== undefined && probe.duration > MAX_RECORDING_SECONDS) {
+    throw new PermanentError(
+      "too_long",
+      `the recording is ${(probe.duration / 3600).toFixed(1)} h long; the limit is ${MAX_RECORDING_SECONDS / 3600} h`,
+    );
+  }
+  const fromHeader = probe.duration === undefined ? Infinity : probe.duration * 2 + 600;
+  const maxSeconds = Math.min(MAX_RECORDING_SECONDS, fromHeader);
+  return {
+    demuxer: probe.demuxer,
+    timeoutMs: (wiring.functions.chunker.timeoutSeconds - DECODE_MARGIN_SECONDS) * 1000,
+    maxSeconds,
+    maxSecondsReason:
+      maxSeconds === MAX_RECORDING_SECONDS
+        ? `the limit is ${MAX_RECORDING_SECONDS / 3600} h`
+        : `its header says ${Math.round(probe.duration!)} s; the file is damaged or disguised`,
+  };
 }
 
 interface PendingSegment {

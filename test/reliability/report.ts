@@ -12,7 +12,7 @@ import type { CaseRow } from "./support.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, "results");
 const target = join(here, "..", "..", "RELIABILITY.md");
-const ORDER = ["Provider faults", "Malformed responses", "Delivery faults", "Bad input", "Load"];
+const ORDER = ["Provider faults", "Malformed responses", "Delivery faults", "Retry backoff", "Bad input", "Fuzz", "Load"];
 
 const rows: CaseRow[] = readdirSync(resultsDir)
   .filter((f) => f.endsWith(".json"))
