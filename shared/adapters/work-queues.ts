@@ -26,7 +26,7 @@ export class SqsWorkQueues implements WorkQueues {
       const out = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.urls.segmentsQueueUrl,
-          Entries: batch.map((m) => ({ Id: String(m.index), MessageBody: JSON.stringify(m) })),
+          Entries: batch.map((m) => ({ Id: String(m.segment.index), MessageBody: JSON.stringify(m) })),
         }),
       );
       if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} segment message(s): ${out.Failed[0]?.Message}`);

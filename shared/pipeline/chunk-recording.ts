@@ -258,7 +258,7 @@ class SegmentSender {
     this.throwIfFailed();
     const audioKey = keys.segmentAudio(this.jobId, segment.index);
     const entry: PendingSegment = {
-      message: { kind: "segment", jobId: this.jobId, index: segment.index, audioKey, segment },
+      message: { kind: "segment", jobId: this.jobId, audioKey, segment },
       stored: false,
     };
     this.pending.push(entry);

@@ -6,7 +6,7 @@ import { issueText } from "../domain/options/options.js";
 export const segmentMessageSchema = z.object({
   kind: z.literal("segment"),
   jobId: z.string().min(1),
-  index: z.number().int().nonnegative(),
+  // The segment's index is segment.index (messages from before carry a copy at the top, which is ignored).
   audioKey: z.string().min(1),
   segment: z.object({
     index: z.number().int().nonnegative(),
@@ -54,7 +54,7 @@ export function jobIdOf(body: string): string | undefined {
 /** The segment a message is for, if it is a well-formed segment message (log keys, a dead letter's reason). */
 export function segmentIndexOf(body: string): number | undefined {
   const parsed = segmentMessageSchema.safeParse(jsonOf(body));
-  return parsed.success ? parsed.data.index : undefined;
+  return parsed.success ? parsed.data.segment.index : undefined;
 }
 
 /** An S3 event's object key: S3 sends it URL-encoded, with '+' for spaces. Throws on a malformed escape. */

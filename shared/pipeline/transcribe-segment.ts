@@ -31,7 +31,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     await ensureNotified(ctx, job);
     return "job-ended";
   }
-  const resultKey = keys.segmentResult(message.jobId, message.index);
+  const resultKey = keys.segmentResult(message.jobId, message.segment.index);
   const stored = await ctx.work.exists(resultKey);
   if (!stored) {
     const options = storedJobOptions(job.options);
@@ -39,7 +39,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     const audioSeconds = message.segment.end - message.segment.start;
     const answer = await ctx.provider.transcribe({
       audio,
-      filename: `segment-${message.index}.flac`,
+      filename: `segment-${message.segment.index}.flac`,
       audioSeconds,
       model: options.model,
       task: options.task,
@@ -58,7 +58,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       if (sound >= MIN_LOUD_SECONDS_FOR_SPEECH) {
         throw new RetryableError(
           "provider_empty",
-          `provider returned no text for segment ${message.index}, which holds ${sound.toFixed(1)} s of sound`,
+          `provider returned no text for segment ${message.segment.index}, which holds ${sound.toFixed(1)} s of sound`,
         );
       }
     }
@@ -73,7 +73,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
         : heard.words;
     const result: SegmentResult = {
       jobId: message.jobId,
-      index: message.index,
+      index: message.segment.index,
       segment: message.segment,
       language: heard.language,
       text: heard.text,
@@ -94,8 +94,8 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   await ctx.checkpoint("transcriber:after-store");
   const diarized = settlesSpeakers(storedJobOptions(job.options));
   // Probed now, while other segments are at the provider, so that settling after the last one seldom has to ask.
-  if (diarized) await gatherEarlyVotes(ctx, message.jobId, message.index);
-  const updated = await ctx.jobs.addDoneSegment(message.jobId, message.index, ctx.now());
+  if (diarized) await gatherEarlyVotes(ctx, message.jobId, message.segment.index);
+  const updated = await ctx.jobs.addDoneSegment(message.jobId, message.segment.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
   if (updated && diarized) {
     // Settles this segment's speakers, and any others its result unblocks, while the rest are still at the provider.
@@ -109,6 +109,6 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
 
 /** The segment's envelope, when the chunker left it beside the audio (older jobs have none). */
 async function segmentEnvelope(ctx: PipelineContext, message: SegmentMessage): Promise<Int8Array | undefined> {
-  const bytes = await ctx.work.getBytesIfExists(keys.segmentEnvelope(message.jobId, message.index));
+  const bytes = await ctx.work.getBytesIfExists(keys.segmentEnvelope(message.jobId, message.segment.index));
   return bytes && new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

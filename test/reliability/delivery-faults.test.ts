@@ -314,7 +314,7 @@ async function sendPoisonMessages(): Promise<{ wrongShape: JobRecord }> {
     { jobId, source: { bucket: rig.inputBucket, key: "delivery/poison-shape.mp3" }, options: {} },
     new Date(),
   );
-  const valid = { kind: "segment", jobId: "nosuchjob00000000000000", index: 0, audioKey: "jobs/x/segments/00000.flac", segment: { index: 0, start: 0, end: 1, ownStart: 0, ownEnd: 1 } };
+  const valid = { kind: "segment", jobId: "nosuchjob00000000000000", audioKey: "jobs/x/segments/00000.flac", segment: { index: 0, start: 0, end: 1, ownStart: 0, ownEnd: 1 } };
   for (const body of ["not json at all", JSON.stringify({ kind: "segment", jobId, index: "zero" }), JSON.stringify(valid)]) {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   }

@@ -43,7 +43,7 @@ export function cutSegments(count: number, ownSeconds = 60, overlapSeconds = 4):
 }
 
 export function segmentMessage(segment: CutSegment, jobId = JOB_ID): SegmentMessage {
-  return { kind: "segment", jobId, index: segment.index, audioKey: keys.segmentAudio(jobId, segment.index), segment };
+  return { kind: "segment", jobId, audioKey: keys.segmentAudio(jobId, segment.index), segment };
 }
 
 /** A stored result whose words are `words` (segment-local times). */

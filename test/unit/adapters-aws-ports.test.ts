@@ -33,7 +33,7 @@ describe("SqsWorkQueues", () => {
     expect(batches.every((c) => c instanceof SendMessageBatchCommand && c.input.QueueUrl === URLS.segmentsQueueUrl)).toBe(true);
     expect(batches.map((c) => c.input.Entries!.length)).toEqual([10, 10, 3]);
     const entries = batches.flatMap((c) => c.input.Entries!);
-    expect(entries.map((e) => e.Id)).toEqual(messages.map((m) => String(m.index)));
+    expect(entries.map((e) => e.Id)).toEqual(messages.map((m) => String(m.segment.index)));
     expect(entries.map((e) => JSON.parse(e.MessageBody!))).toEqual(messages);
   });
 

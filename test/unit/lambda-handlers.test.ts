@@ -128,7 +128,6 @@ describe("record log keys", () => {
       JSON.stringify({
         kind: "segment",
         jobId,
-        index,
         audioKey: `jobs/${jobId}/segments/${index}.flac`,
         segment: { index, start: 0, end: 10, ownStart: 0, ownEnd: 10 },
       });

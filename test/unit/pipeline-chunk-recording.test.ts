@@ -59,7 +59,7 @@ describe("chunkRecording", () => {
     expect(job.options).toMatchObject({ chunkSeconds: 20, overlapSeconds: 2, diarize: false });
     // ... the messages: one per segment, in order, covering the recording with no gap
     const cuts = queues.segments.map((m) => m.segment);
-    expect(queues.segments.map((m) => m.index)).toEqual(cuts.map((_, i) => i));
+    expect(queues.segments.map((m) => m.segment.index)).toEqual(cuts.map((_, i) => i));
     expect(queues.segments.map((m) => m.audioKey)).toEqual(cuts.map((_, i) => keys.segmentAudio(outcome.jobId, i)));
     expect(cuts[0]).toMatchObject({ start: 0, ownStart: 0 });
     expect(cuts[cuts.length - 1].end).toBeCloseTo(SECONDS, 2);
@@ -113,7 +113,7 @@ describe("chunkRecording", () => {
     // Assess
     expect(outcome).toMatchObject({ kind: "started", jobId: job.jobId });
     expect(jobs.peek(job.jobId)?.status).toBe("RUNNING");
-    const indexes = queues.segments.map((m) => m.index);
+    const indexes = queues.segments.map((m) => m.segment.index);
     expect(indexes.slice(-(outcome as { segments: number }).segments)).toEqual([...Array((outcome as { segments: number }).segments).keys()]);
   });
 
@@ -122,7 +122,7 @@ describe("chunkRecording", () => {
     const { ctx, queues, jobs } = upload("calls/fast.wav");
     queues.beforeSend = async (kind, messages) => {
       if (kind !== "segments") return;
-      for (const m of messages) if ("index" in m) await jobs.addDoneSegment(m.jobId, m.index, ctx.now());
+      for (const m of messages) if ("segment" in m) await jobs.addDoneSegment(m.jobId, m.segment.index, ctx.now());
     };
 
     // Act

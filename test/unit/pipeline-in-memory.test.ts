@@ -38,7 +38,7 @@ describe("an upload through chunk, transcribe and stitch, in memory", () => {
     pipeline = memoryPipeline({
       answer: (request) => {
         const index = Number(/segment-(\d+)\.flac/.exec(request.filename)![1]);
-        const { segment } = pipeline!.queues.segments.find((m) => m.index === index)!;
+        const { segment } = pipeline!.queues.segments.find((m) => m.segment.index === index)!;
         const words: Word[] = [];
         for (let k = 0; k < WORDS; k++) {
           const start = k * WORD_EVERY;

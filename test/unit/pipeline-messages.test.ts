@@ -38,7 +38,6 @@ const segmentBody = (index: number) =>
   JSON.stringify({
     kind: "segment",
     jobId: "job-1",
-    index,
     audioKey: `jobs/job-1/segments/${index}.flac`,
     segment: { index, start: 0, end: 10, ownStart: 0, ownEnd: 10 },
   });
@@ -71,14 +70,16 @@ describe("the job and segment a message names", () => {
     expect(jobIdOf(JSON.stringify({ kind: "stitch", jobId: "job-2" }))).toBe("job-2");
     expect(jobIdOf(JSON.stringify({ jobId: 42 }))).toBeUndefined();
     expect(jobIdOf("{")).toBeUndefined();
-    expect(segmentIndexOf(segmentBody(0))).toBe(0);
+    expect(segmentIndexOf(segmentBody(3))).toBe(3);
     expect(segmentIndexOf(JSON.stringify({ kind: "segment", jobId: "job-1", index: "zero" }))).toBeUndefined();
+    // A message from before the index was dropped from the top still reads, by its segment's index.
+    expect(segmentIndexOf(JSON.stringify({ ...JSON.parse(segmentBody(4)), index: 4 }))).toBe(4);
     expect(segmentIndexOf("null")).toBeUndefined();
   });
 
   it("refuses a poison message as a permanent error, naming what is wrong", () => {
     expect(() => parseMessage(segmentMessageSchema, "not json")).toThrow(PermanentError);
-    expect(() => parseMessage(segmentMessageSchema, JSON.stringify({ kind: "segment", jobId: "j" }))).toThrow(/wrong shape: index: /);
+    expect(() => parseMessage(segmentMessageSchema, JSON.stringify({ kind: "segment", jobId: "j" }))).toThrow(/wrong shape: audioKey: /);
   });
 });
 
