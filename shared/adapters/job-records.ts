@@ -19,10 +19,10 @@ export interface JobRecords {
   markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined>;
   /** Adds the segment to the done-set (idempotent); the record after it, undefined when the job has no record. */
   addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined>;
-  /** The stitch lease of a RUNNING job, if nobody holds one (or its holder's ran out). */
-  claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<boolean>;
-  /** Hands back a stitch lease this process holds; false when it holds none or lost it. */
-  releaseStitch(jobId: string): Promise<boolean>;
+  /** The stitch lease of a RUNNING job, if nobody holds one (or its holder's ran out): its end, or undefined. */
+  claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<number | undefined>;
+  /** Hands back the stitch lease `claimStitch` returned; false when it is no longer that lease. */
+  releaseStitch(jobId: string, until: number): Promise<boolean>;
   /** The speaker lease for the segments after the first `settled`; its end, or undefined when not claimed. */
   claimSpeakers(jobId: string, settled: number, nowMs: number, leaseSeconds: number): Promise<number | undefined>;
   /** Moves the settled prefix from `from` to `to` and hands the lease back; the record after it, or undefined. */

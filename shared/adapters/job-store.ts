@@ -94,7 +94,6 @@ export function isConditionFailure(error: unknown): boolean {
  */
 export class JobStore {
   /** Stitch leases this store's process holds (jobId -> lease end), so only the holder hands one back. */
-  private readonly heldLeases = new Map<string, number>();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -203,34 +202,26 @@ export class JobStore {
    * Claims the right to stitch for `leaseSeconds`. A stitcher that dies loses
    * its lease when it expires, so the job can never be stuck behind it.
    */
-  async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
+  async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<number | undefined> {
+    const until = nowMs + leaseSeconds * 1000;
     const applied = await this.conditionalUpdate({
       TableName: this.table,
       Key: jobKey(jobId),
       UpdateExpression: "SET stitchLeaseUntil = :until",
       ConditionExpression: "#s = :running AND (attribute_not_exists(stitchLeaseUntil) OR stitchLeaseUntil < :now)",
       ExpressionAttributeNames: { "#s": "status" },
-      ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": nowMs + leaseSeconds * 1000 },
+      ExpressionAttributeValues: { ":running": "RUNNING", ":now": nowMs, ":until": until },
     });
-    if (applied) {
-      this.heldLeases.set(jobId, nowMs + leaseSeconds * 1000);
-    }
-    return applied;
+    return applied ? until : undefined;
   }
 
   /**
-   * Hands back a stitch lease this process holds, after its stitch failed: otherwise every redelivery
-   * finds the job "being stitched" until the lease ends (the stitcher's timeout + 30 s). With the wiring's
-   * visibility timeout (6x the stitcher's timeout) the lease has ended before the message comes back, so in
-   * AWS this only lets a retry start sooner; with a visibility timeout shorter than lease / maxReceiveCount
-   * (a local stack given a short one, as the tests give it: local/topology.ts) the job would be
-   * dead-lettered although nobody is stitching. Conditional on the lease still being ours, so a lease
-   * another worker took since is left alone.
+   * Hands back a stitch lease after its stitch failed, so the message's next delivery (after a retry
+   * backoff of seconds: queue-handlers.ts) does not find the job "being stitched" until the lease ends
+   * (the stitcher's timeout + 30 s). Conditional on the lease being the one `claimStitch` returned, so a
+   * lease another worker took since is left alone.
    */
-  async releaseStitch(jobId: string): Promise<boolean> {
-    const until = this.heldLeases.get(jobId);
-    if (until === undefined) return false;
-    this.heldLeases.delete(jobId);
+  async releaseStitch(jobId: string, until: number): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.table,
       Key: jobKey(jobId),
@@ -320,9 +311,6 @@ export class JobStore {
         ":now": now.toISOString(),
       },
     });
-    if (applied) {
-      this.heldLeases.delete(jobId);
-    }
     return applied;
   }
 

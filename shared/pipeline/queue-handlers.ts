@@ -113,17 +113,7 @@ export function transcriberHandler(ctx: PipelineContext): SqsHandler {
 }
 
 export function stitcherHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, async (recordCtx, record) => {
-    const { jobId } = parseMessage(stitchMessageSchema, record.body);
-    try {
-      return await stitchJob(recordCtx, jobId);
-    } catch (error) {
-      // A stitch that failed after claiming (e.g. a probe request out of retries) hands its claim back, so the redelivery can stitch.
-      const beforeClaim = error instanceof PipelineError && (error.code === "not_ready" || error.code === "stitch_in_progress");
-      if (!beforeClaim) await recordCtx.jobs.releaseStitch(jobId).catch(() => undefined);
-      throw error;
-    }
-  });
+  return sqsHandler(ctx, (recordCtx, record) => stitchJob(recordCtx, parseMessage(stitchMessageSchema, record.body).jobId));
 }
 
 /**

@@ -8,6 +8,7 @@ import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js
 import { keys } from "../adapters/object-store.js";
 import { RetryableError } from "../errors.js";
 import { wiring } from "../wiring.js";
+import type { JobRecord } from "../adapters/job-store.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
@@ -47,9 +48,23 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   if (!readyToStitch(job)) {
     throw new RetryableError("not_ready", `job ${jobId} is not ready to stitch yet`);
   }
-  if (!(await ctx.jobs.claimStitch(jobId, ctx.now().getTime(), STITCH_LEASE_SECONDS))) {
+  const lease = await ctx.jobs.claimStitch(jobId, ctx.now().getTime(), STITCH_LEASE_SECONDS);
+  if (lease === undefined) {
     throw new RetryableError("stitch_in_progress", `job ${jobId} is being stitched by another worker`);
   }
+  try {
+    return await stitchClaimed(ctx, job, count);
+  } catch (error) {
+    // A stitch that failed (a store out of retries, a crash injected by the tests) hands its lease back:
+    // its message comes back after a retry backoff far shorter than the lease, and must find the job free.
+    await ctx.jobs.releaseStitch(jobId, lease).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The stitch itself, under the lease. */
+async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number): Promise<StitchOutcome> {
+  const { jobId } = job;
   await ctx.checkpoint("stitcher:after-claim");
 
   const options = storedJobOptions(job.options);

@@ -14,7 +14,6 @@ export class MemoryJobRecords implements JobRecords {
   /** Realtime session items (`SESSION#<id>`), by session id: what linkRealtimeSession writes to. */
   readonly sessions = new Map<string, Record<string, unknown>>();
   /** Stitch leases this store's "process" holds, as JobStore keeps them. */
-  private readonly heldLeases = new Map<string, number>();
 
   constructor(private readonly retentionDays?: number) {}
 
@@ -73,18 +72,14 @@ export class MemoryJobRecords implements JobRecords {
     return this.copy(record);
   }
 
-  async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
+  async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<number | undefined> {
     const record = this.records.get(jobId);
-    if (!record || record.status !== "RUNNING" || !leaseFree(record.stitchLeaseUntil, nowMs)) return false;
+    if (!record || record.status !== "RUNNING" || !leaseFree(record.stitchLeaseUntil, nowMs)) return undefined;
     record.stitchLeaseUntil = nowMs + leaseSeconds * 1000;
-    this.heldLeases.set(jobId, record.stitchLeaseUntil);
-    return true;
+    return record.stitchLeaseUntil;
   }
 
-  async releaseStitch(jobId: string): Promise<boolean> {
-    const until = this.heldLeases.get(jobId);
-    if (until === undefined) return false;
-    this.heldLeases.delete(jobId);
+  async releaseStitch(jobId: string, until: number): Promise<boolean> {
     const record = this.records.get(jobId);
     if (!record || record.stitchLeaseUntil !== until) return false;
     delete record.stitchLeaseUntil;
@@ -123,7 +118,6 @@ export class MemoryJobRecords implements JobRecords {
     if (!record || record.status !== "RUNNING") return false;
     Object.assign(record, structuredClone(fields), { status: "COMPLETED", completedAt: now.toISOString(), updatedAt: now.toISOString() });
     delete record.stitchLeaseUntil;
-    this.heldLeases.delete(jobId);
     return true;
   }
 

@@ -153,8 +153,8 @@ function fakeJobs(job: JobRecord) {
   let record = job;
   const store = {
     get: async () => record,
-    claimStitch: async () => true,
-    releaseStitch: async () => undefined,
+    claimStitch: async (_id: string, nowMs: number) => nowMs + 1000,
+    releaseStitch: async () => true,
     putUtterances: async () => undefined,
     complete: async (_id: string, fields: Partial<JobRecord>, now: Date) => {
       if (record.status === "COMPLETED") return false;

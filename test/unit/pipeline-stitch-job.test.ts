@@ -19,8 +19,8 @@ afterEach(() => pipeline?.dispose());
 const segments = cutSegments(2);
 
 /** A job whose two segments are transcribed and counted: what the stitcher finds when its message arrives. */
-function transcribedJob(overrides: Parameters<typeof jobRecord>[0] = {}): MemoryPipeline {
-  pipeline = memoryPipeline();
+function transcribedJob(overrides: Parameters<typeof jobRecord>[0] = {}, options: Parameters<typeof memoryPipeline>[0] = {}): MemoryPipeline {
+  pipeline = memoryPipeline(options);
   pipeline.jobs.put(jobRecord({ doneSegments: new Set([0, 1]), ...overrides }));
   // Segment 0 says a0..a4 from 10 s, segment 1 says b0..b4 from 70 s (10 s into its audio, which starts at 58 s).
   pipeline.work.objects.set(keys.segmentResult(JOB_ID, 0), json(segmentResult(segments[0], wordsEverySecond(5, { from: 10, prefix: "a" }))));
@@ -101,10 +101,30 @@ describe("stitchJob", () => {
     expect(output.writes).toEqual([]);
   });
 
+  it("hands its lease back when it fails, so the message's next delivery can stitch at once", async () => {
+    // Prepare: the first stitch fails right after claiming the job
+    let crashes = 1;
+    const { ctx, jobs, output } = transcribedJob({}, {
+      checkpoint: (step) => {
+        if (step === "stitcher:after-claim" && crashes-- > 0) throw new Error("crash after the claim");
+      },
+    });
+
+    // Act
+    await expect(stitchJob(ctx, JOB_ID)).rejects.toThrow("crash after the claim");
+    const lease = jobs.peek(JOB_ID)?.stitchLeaseUntil;
+    const again = await stitchJob(ctx, JOB_ID);
+
+    // Assess
+    expect(lease).toBeUndefined();
+    expect(again).toBe("completed");
+    expect(output.writes.length).toBeGreaterThan(0);
+  });
+
   it("leaves a job another stitcher holds alone until that stitcher's lease runs out", async () => {
     // Prepare: another worker claimed the job and died
     const { ctx, output, jobs, clock } = transcribedJob();
-    expect(await jobs.claimStitch(JOB_ID, clock.now().getTime(), wiring.functions.stitcher.timeoutSeconds + 30)).toBe(true);
+    expect(await jobs.claimStitch(JOB_ID, clock.now().getTime(), wiring.functions.stitcher.timeoutSeconds + 30)).toBeDefined();
 
     // Act
     const meanwhile = stitchJob(ctx, JOB_ID);
