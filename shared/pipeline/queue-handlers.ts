@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord, Context, S3Event } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { isPermanent, reasonOf, PipelineError } from "../errors.js";
+import { isPermanent, reasonOf, PipelineError, RetryableError } from "../errors.js";
 import { withLogKeys, type PipelineContext } from "./context.js";
 import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
@@ -55,7 +55,7 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
             reason: reasonOf(error),
           });
           if (jobId) await recordCtx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
-          await delayRetry(recordCtx, record);
+          await delayRetry(recordCtx, record, error instanceof RetryableError ? error.retryAfterSeconds : undefined);
           throw error;
         }
       },
@@ -83,11 +83,12 @@ function consumeIfPermanent(ctx: PipelineContext, record: SQSRecord, jobId: stri
  * wiring), instead of leaving it to the visibility timeout, which is sized for a handler still running
  * (30 minutes). If the change fails, the visibility timeout applies: slower, never lost.
  */
-async function delayRetry(ctx: PipelineContext, record: SQSRecord): Promise<void> {
+async function delayRetry(ctx: PipelineContext, record: SQSRecord, retryAfterSeconds: number | undefined): Promise<void> {
   const queue = queueOf(ctx, record.eventSourceARN);
   if (!queue || !record.receiptHandle) return;
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
-  const delay = retryDelaySeconds(receives, queue.spec.retryBackoff, Math.random());
+  // A step that knows when a retry can succeed (a lease's end) says so; the backoff is the least wait.
+  const delay = Math.max(retryDelaySeconds(receives, queue.spec.retryBackoff, Math.random()), Math.ceil(retryAfterSeconds ?? 0));
   const seconds = Math.min(delay, ctx.config.retryDelayCapSeconds ?? delay);
   await ctx.clients.sqs
     .send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }))

@@ -50,7 +50,12 @@ export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<St
   }
   const lease = await ctx.jobs.claimStitch(jobId, ctx.now().getTime(), STITCH_LEASE_SECONDS);
   if (lease === undefined) {
-    throw new RetryableError("stitch_in_progress", `job ${jobId} is being stitched by another worker`);
+    // Come back when that worker's lease ends, not after the usual short backoff: a duplicate message that
+    // used up its receives while another worker stitched would fail a job that is about to complete.
+    const leaseLeft = Math.ceil(((job.stitchLeaseUntil ?? 0) - ctx.now().getTime()) / 1000);
+    throw new RetryableError("stitch_in_progress", `job ${jobId} is being stitched by another worker`, {
+      retryAfterSeconds: leaseLeft > 0 ? leaseLeft + 1 : undefined,
+    });
   }
   try {
     return await stitchClaimed(ctx, job, count);

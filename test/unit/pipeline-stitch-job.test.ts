@@ -128,7 +128,8 @@ describe("stitchJob", () => {
 
     // Act
     const meanwhile = stitchJob(ctx, JOB_ID);
-    await expect(meanwhile).rejects.toMatchObject({ code: "stitch_in_progress" });
+    // It asks to come back when that lease ends, not after the usual short retry backoff.
+    await expect(meanwhile).rejects.toMatchObject({ code: "stitch_in_progress", retryAfterSeconds: wiring.functions.stitcher.timeoutSeconds + 31 });
     clock.advance(wiring.functions.stitcher.timeoutSeconds + 31);
     const after = await stitchJob(ctx, JOB_ID);
 
