@@ -33,6 +33,12 @@ export const speakerBookSchema = z.object({
   /** Why fallbacks were used (no transcript text): for the job's log. */
   notes: z.array(z.string()),
   /**
+   * Voice id -> the enrolled voice it was found to be (a name), or null when it was checked against the
+   * job's enrolled voices and matches none of them. Absent for voices not checked yet (and for jobs that name
+   * no enrolled speakers).
+   */
+  names: z.record(z.string(), z.string().nullable()).optional(),
+  /**
    * Probe requests, and the seconds of audio they held, of the settling steps that led to this book and of the
    * early votes those steps read: each step adds its own to its predecessor's, so the book of the whole job
    * holds all of them (what the job's `billing.probeSeconds` is read from). A step redone after a crash
