@@ -1,11 +1,19 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { PutEventsCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { JobRecord } from "./job-store.js";
+import { isTerminal, type JobEventKind, type TerminalStatus } from "../domain/jobs/job-event.js";
 
-/** What subscribers receive when a job ends. Never transcript text: only where to find it. */
+/**
+ * What subscribers receive when a job ends (`JOB_ENDED`), or when a completed job's transcript changed
+ * (`TRANSCRIPT_CHANGED`: a speaker renamed; the outputs under `outputs` were written again). Never transcript
+ * text: only where to find it. Speaker names are not transcript text, but a name is personal data: it travels
+ * to subscribers, never into logs.
+ */
 export interface JobEvent {
+  event: JobEventKind;
   jobId: string;
-  status: "COMPLETED" | "FAILED";
+  /** CANCELLED: `stt cancel` (pipeline/cancel-job.ts); such a job lists no outputs. */
+  status: TerminalStatus;
   source: { bucket: string; key: string; versionId?: string };
   outputs?: Record<string, string>;
   outputBucket?: string;
@@ -18,15 +26,21 @@ export interface JobEvent {
   billing?: JobRecord["billing"];
   /** The realtime session the recording came from, if it did. */
   realtimeSessionId?: string;
+  /** Completed jobs: speaker label -> name, for the labels that have one. */
+  speakerNames?: Record<string, string>;
+  /** How many times the transcript changed since the job completed (TRANSCRIPT_CHANGED: this change's number). */
+  transcriptRevision?: number;
   error?: string;
   errorCode?: string;
   completedAt?: string;
 }
 
-export function jobEventOf(job: JobRecord, outputBucket: string): JobEvent {
+export function jobEventOf(job: JobRecord, outputBucket: string, event: JobEventKind = "JOB_ENDED"): JobEvent {
   return {
+    event,
     jobId: job.jobId,
-    status: job.status === "COMPLETED" ? "COMPLETED" : "FAILED",
+    // Only an ended job is announced; a record read mid-run (never published) reads as FAILED, as before.
+    status: isTerminal(job.status) ? job.status : "FAILED",
     source: { bucket: job.source.bucket, key: job.source.key, versionId: job.source.versionId },
     outputs: job.outputs,
     outputBucket: job.outputs ? outputBucket : undefined,
@@ -37,6 +51,8 @@ export function jobEventOf(job: JobRecord, outputBucket: string): JobEvent {
     audioSecondsBilled: job.audioSecondsBilled,
     billing: job.billing,
     realtimeSessionId: job.realtimeSessionId,
+    speakerNames: job.status === "COMPLETED" ? (job.speakerNames ?? {}) : undefined,
+    transcriptRevision: job.transcriptRevision,
     error: job.error,
     errorCode: job.errorCode,
     completedAt: job.completedAt,
@@ -47,10 +63,17 @@ export interface NotifierTargets {
   topicArn: string;
   eventBusName?: string;
   eventSource: string;
+  /** EventBridge detail-type of JOB_ENDED events. */
   detailType: string;
+  /** EventBridge detail-type of TRANSCRIPT_CHANGED events. */
+  transcriptChangedDetailType: string;
 }
 
-/** Publishes a job's end to SNS (with attributes to filter on) and, where configured, to EventBridge. */
+/**
+ * Publishes a job event to SNS (with attributes to filter on: `jobId`, `status`, and `event`, so a
+ * subscription that filters on `status` alone keeps receiving what it did, and one that wants job ends only
+ * adds `event: ["JOB_ENDED"]`) and, where configured, to EventBridge, with the event's own detail-type.
+ */
 export class Notifier {
   constructor(
     private readonly sns: SNSClient,
@@ -62,11 +85,12 @@ export class Notifier {
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.targets.topicArn,
-        Subject: `Transcription job ${event.status}`,
+        Subject: event.event === "TRANSCRIPT_CHANGED" ? "Transcript changed" : `Transcription job ${event.status}`,
         Message: JSON.stringify(event),
         MessageAttributes: {
           jobId: { DataType: "String", StringValue: event.jobId },
           status: { DataType: "String", StringValue: event.status },
+          event: { DataType: "String", StringValue: event.event },
         },
       }),
     );
@@ -77,7 +101,7 @@ export class Notifier {
             {
               EventBusName: this.targets.eventBusName,
               Source: this.targets.eventSource,
-              DetailType: this.targets.detailType,
+              DetailType: event.event === "TRANSCRIPT_CHANGED" ? this.targets.transcriptChangedDetailType : this.targets.detailType,
               Detail: JSON.stringify(event),
             },
           ],

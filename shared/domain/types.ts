@@ -60,6 +60,11 @@ export interface Transcript {
   words: TranscriptWord[];
   segments: TranscriptSegment[];
   speakers: string[];
+  /**
+   * Speaker label -> the person's name, for the labels that have one (an enrolled voice, or a rename); a
+   * label without one is shown as itself. Absent when nothing could name anyone.
+   */
+  speaker_names?: Record<string, string>;
 }
 
 export interface TranscriptWord {
@@ -75,6 +80,11 @@ export interface TranscriptSegment {
   end: number;
   text: string;
   speaker_id: string | null;
+}
+
+/** An utterance as the job table stores it: the segment, and its speaker's name where the label has one. */
+export interface NamedSegment extends TranscriptSegment {
+  speaker_name?: string;
 }
 
 export type OutputFormat = "json" | "verbose_json" | "text" | "srt" | "vtt";

@@ -75,6 +75,10 @@ export class MemoryBucket implements WorkStore, OutputStore {
     return this.objects.has(key) ? this.getBytes(key) : undefined;
   }
 
+  async getText(key: string): Promise<string> {
+    return Buffer.from(await this.getBytes(key)).toString("utf8");
+  }
+
   async getJson<T>(key: string): Promise<T> {
     return JSON.parse(Buffer.from(await this.getBytes(key)).toString("utf8")) as T;
   }
@@ -101,6 +105,20 @@ export class MemoryBucket implements WorkStore, OutputStore {
 
   async readUrl(key: string): Promise<string> {
     return this.files.write(key, await this.getBytes(key));
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  /** Every delete, in order, by key. */
+  readonly deletes: string[] = [];
+
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      this.objects.delete(key);
+      this.deletes.push(key);
+    }
   }
 
   private store(key: string, body: Uint8Array, contentType?: string): void {

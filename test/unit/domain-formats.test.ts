@@ -200,6 +200,7 @@ describe("renderText and JSON", () => {
       words: [{ word: "Hi.", start: 0.123, end: 0.679, speaker_id: "SPEAKER_00" }],
       segments: [{ id: 0, start: 0.123, end: 0.679, text: "Hi.", speaker_id: "SPEAKER_00" }],
       speakers: ["SPEAKER_00"],
+      speaker_names: {},
     });
     expect(JSON.parse(renderTranscript(t, "json"))).toEqual({ text: "Hi." });
   });
@@ -212,7 +213,7 @@ describe("renderText and JSON", () => {
     // Assess
     expect(rendered).toEqual({
       json: '{"text":""}',
-      verbose_json: JSON.stringify({ text: "", language: "en", duration: 5, words: [], segments: [], speakers: [] }),
+      verbose_json: JSON.stringify({ text: "", language: "en", duration: 5, words: [], segments: [], speakers: [], speaker_names: {} }),
       text: "",
       srt: "",
       vtt: "WEBVTT\n",

@@ -1,10 +1,10 @@
 import type { OutputFormat, Transcript } from "../types.js";
-import { renderJson, renderVerboseJson } from "./json.js";
+import { parseVerboseJson, renderJson, renderVerboseJson, verboseTranscriptSchema } from "./json.js";
 import { renderSrt } from "./srt.js";
 import { renderText } from "./text.js";
 import { renderVtt } from "./vtt.js";
 
-export { renderJson, renderVerboseJson, renderSrt, renderText, renderVtt };
+export { renderJson, renderVerboseJson, renderSrt, renderText, renderVtt, parseVerboseJson, verboseTranscriptSchema };
 export { buildCues, CAPTION_RULES, type Cue } from "./captions.js";
 
 const RENDERERS: Record<OutputFormat, (t: Transcript) => string> = {

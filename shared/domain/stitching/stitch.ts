@@ -14,6 +14,11 @@ export interface StitchOptions {
   diarize: boolean;
   /** From the settled speaker book (limited to the job's speaker counts); overlap links alone when absent. */
   speakerMap?: SpeakerMap;
+  /**
+   * Label of `speakerMap` (one of its values) -> the person's name (speakers/speaker-names.ts): the
+   * transcript's `speaker_names`, under the labels the stitch gives those speakers.
+   */
+  speakerNames?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -25,13 +30,14 @@ export interface StitchOptions {
 export function stitchSegments(results: readonly SegmentResult[], opts: StitchOptions): Transcript {
   const { words: placed, alignments } = resolveOverlaps(results);
   const map = opts.diarize ? (opts.speakerMap ?? linkSpeakers(results, alignments).map) : undefined;
-  const speakers = map ? renumberByAppearance(fillGaps(placed.map((w) => globalSpeaker(w, map)))) : placed.map(() => null);
+  const renamed = new Map<string, string>();
+  const speakers = map ? renumberByAppearance(fillGaps(placed.map((w) => globalSpeaker(w, map))), renamed) : placed.map(() => null);
 
   const words: TranscriptWord[] = tidyWordTimes(
     placed.map((w, i) => ({ word: w.word, start: w.start, end: w.end, speaker_id: speakers[i] })),
     opts.duration,
   );
-  return {
+  const transcript: Transcript = {
     text: words.map((w) => w.word).join(" "),
     language: majorityLanguage(results),
     duration: opts.duration,
@@ -39,6 +45,12 @@ export function stitchSegments(results: readonly SegmentResult[], opts: StitchOp
     segments: groupUtterances(words),
     speakers: [...new Set(words.flatMap((w) => (w.speaker_id === null ? [] : [w.speaker_id])))].sort(compareSpeakerLabels),
   };
+  if (opts.speakerNames === undefined) return transcript;
+  const named: Record<string, string> = {};
+  for (const [from, label] of renamed) {
+    if (Object.hasOwn(opts.speakerNames, from) && transcript.speakers.includes(label)) named[label] = opts.speakerNames[from];
+  }
+  return { ...transcript, speaker_names: named };
 }
 
 function globalSpeaker(word: PlacedWord, map: SpeakerMap): string | null {
@@ -55,8 +67,8 @@ function fillGaps(speakers: ReadonlyArray<string | null>): Array<string | null> 
   return filled;
 }
 
-function renumberByAppearance(speakers: ReadonlyArray<string | null>): Array<string | null> {
-  const renamed = new Map<string, string>();
+/** `renamed` receives each label's new one. */
+function renumberByAppearance(speakers: ReadonlyArray<string | null>, renamed: Map<string, string>): Array<string | null> {
   return speakers.map((s) => {
     if (s === null) return null;
     if (!renamed.has(s)) renamed.set(s, globalSpeakerLabel(renamed.size));
