@@ -13,9 +13,11 @@ import {
   STATE_DIR,
 } from "./stack-session.js";
 import { startLocalRealtime } from "./stream.js";
+import { renameSpeaker } from "../shared/pipeline/rename-speaker.js";
+import { DEFAULT_VIEWER_PORT, s3ViewerObjects, startViewerServer } from "../local/viewer-server.js";
 
 /** `stt up`: the local stack in the foreground, for dropping files and querying by hand with the AWS CLI. */
-export async function runUp(ports: { awsPort: number; dynamodbPort: number; realtimePort?: number }): Promise<number> {
+export async function runUp(ports: { awsPort: number; dynamodbPort: number; realtimePort?: number; viewerPort?: number }): Promise<number> {
   const provider = providerFromEnv();
   if (!provider) {
     process.stderr.write(`${MISSING_KEY_MESSAGE}\n`);
@@ -45,6 +47,21 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
   });
   const { emulators, resources } = stack;
   const realtime = await startLocalRealtime(stack, ports.realtimePort);
+  const viewerPort = ports.viewerPort ?? DEFAULT_VIEWER_PORT;
+  const viewer = await startViewerServer({
+    jobs: stack.ctx.jobs,
+    objects: s3ViewerObjects(stack.clients.s3),
+    outputBucket: resources.buckets.output,
+    renameSpeaker: (jobId, speakerId, name) => renameSpeaker(stack.ctx, jobId, speakerId, name),
+    port: viewerPort,
+    log: stack.ctx.log,
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await realtime.gateway.close();
+    await stack.stop();
+    unlockStateDir();
+    if (error.code === "EADDRINUSE") throw new Error(`port ${viewerPort} is in use: give the viewer another with --viewer-port`);
+    throw error;
+  });
   writeStackFile({
     pid: process.pid,
     owner: "up",
@@ -52,6 +69,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
     awsEndpoint: emulators.awsEndpoint,
     dynamodbEndpoint: emulators.dynamodbEndpoint,
     realtimeUrl: realtime.gateway.url,
+    viewerUrl: viewer.url,
     resources,
   });
   const lines = [
@@ -63,6 +81,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
     `  jobs table:    ${resources.table}`,
     `  topic:         ${resources.topicArn}`,
     `  realtime gateway: ${realtime.gateway.url} (${realtime.keyHint}; upstream ${realtime.mode})`,
+    `  transcript viewer: ${viewer.url}/ (a job's page: npx stt open <jobId>)`,
     `drop a file:  aws --endpoint-url ${emulators.awsEndpoint} s3 cp meeting.mp3 s3://${resources.buckets.input}/meeting.mp3 --metadata language=en,max-speakers=4`,
     `Ctrl-C to stop`,
   ];
@@ -72,6 +91,7 @@ export async function runUp(ports: { awsPort: number; dynamodbPort: number; real
     process.once("SIGTERM", resolve);
   });
   process.stdout.write("stopping...\n");
+  await viewer.close();
   await realtime.gateway.close();
   removeStackFile();
   await stack.stop();
