@@ -78,7 +78,7 @@ async function renderRevision(ctx: PipelineContext, stored: Transcript, from: Jo
   for (let round = 1; ; round++) {
     await ctx.checkpoint("rename:before-outputs");
     const transcript = withSpeakerNames(stored, record.speakerNames);
-    await writeOutputs(ctx, record.jobId, transcript);
+    await writeOutputs(ctx, record, transcript);
     await ctx.jobs.putUtterances(record.jobId, namedSegments(transcript), record.expiresAt);
     await ctx.checkpoint("rename:after-outputs");
     const now = await ctx.jobs.get(record.jobId);

@@ -3,7 +3,9 @@ import { stitchSegments } from "../domain/stitching/stitch.js";
 import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { jobCost } from "../domain/jobs/job-billing.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
+import { nameSpeakerMap, namedSegments } from "../domain/speakers/speaker-names.js";
 import { renderTranscript } from "../domain/formats/index.js";
+import { renderStaticTranscriptPage } from "../viewer/transcript-page.js";
 import type { OutputFormat, SegmentResult, Transcript } from "../domain/types.js";
 import { keys } from "../adapters/object-store.js";
 import { RetryableError } from "../errors.js";
@@ -11,6 +13,8 @@ import { wiring } from "../wiring.js";
 import type { JobRecord } from "../adapters/job-store.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
+import { isTerminal } from "../domain/jobs/job-event.js";
+import { stopIfEnded } from "./cancel-job.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
 
 /** Output files, in the order a user is most likely to want them. */
@@ -29,7 +33,7 @@ export const OUTPUT_FILES: Record<OutputFormat, { file: string; contentType: str
  */
 const STITCH_LEASE_SECONDS = wiring.functions.stitcher.timeoutSeconds + 30;
 
-export type StitchOutcome = "completed" | "already-completed" | "job-ended";
+export type StitchOutcome = "completed" | "already-completed" | "job-ended" | "cancelled-meanwhile";
 
 /**
  * Fan-in: all segment results -> one transcript, outputs, utterance items,
@@ -40,7 +44,8 @@ export type StitchOutcome = "completed" | "already-completed" | "job-ended";
 export async function stitchJob(ctx: PipelineContext, jobId: string): Promise<StitchOutcome> {
   const job = await ctx.jobs.get(jobId);
   if (!job) throw new Error(`job ${jobId} has no record`);
-  if (job.status === "COMPLETED" || job.status === "FAILED") {
+  // Ended (completed, failed, cancelled): nothing to stitch; only the announcement may still be due.
+  if (isTerminal(job.status)) {
     await ensureNotified(ctx, job);
     return job.status === "COMPLETED" ? "already-completed" : "job-ended";
   }
@@ -87,14 +92,11 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
   // Summed once, from what the steps stored: the same figures however often their messages were delivered.
   const cost = jobCost(results, book);
 
-  const outputs: Record<string, string> = {};
-  for (const [format, { file, contentType }] of Object.entries(OUTPUT_FILES) as Array<[OutputFormat, (typeof OUTPUT_FILES)[OutputFormat]]>) {
-    const key = keys.output(jobId, file);
-    await ctx.output.put(key, renderTranscript(transcript, format), contentType);
-    outputs[format] = key;
-  }
+  // Cancelled while the results were read: write nothing (a cancel after this point is handled below).
+  await stopIfEnded(ctx, jobId);
+  const outputs = await writeOutputs(ctx, job, transcript);
   await ctx.checkpoint("stitcher:after-outputs");
-  await ctx.jobs.putUtterances(jobId, transcript.segments, job.expiresAt);
+  await ctx.jobs.putUtterances(jobId, namedSegments(transcript), job.expiresAt);
   await ctx.checkpoint("stitcher:after-utterances");
 
   const completedAt = ctx.now();
@@ -106,6 +108,7 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
       wordCount: transcript.words.length,
       outputs,
       duration: transcript.duration,
+      speakerNames: transcript.speaker_names ?? {},
       ...cost,
     },
     completedAt,
@@ -120,15 +123,64 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
   }
   await ctx.checkpoint("stitcher:after-complete");
   const final = await ctx.jobs.get(jobId);
+  if (!completed && (!final || final.status === "CANCELLED")) {
+    // The cancel (or a delete) won the race: what this stitch wrote must not stay as the job's transcript.
+    await removeStitched(ctx, jobId, outputs);
+    if (final) await ensureNotified(ctx, final);
+    ctx.log.info("job cancelled while it was stitched; its outputs were removed", { segments: count });
+    return "cancelled-meanwhile";
+  }
   if (final) await ensureNotified(ctx, final);
   ctx.log.info("job stitched", {
     segments: count,
     words: transcript.words.length,
     speakers: transcript.speakers.length,
+    namedSpeakers: Object.keys(transcript.speaker_names ?? {}).length,
     ...cost,
     first: completed,
   });
   return completed ? "completed" : "already-completed";
+}
+
+/**
+ * Deletes the output files and utterance items a stitch wrote for a job that was cancelled (or deleted) while
+ * it ran. The record lists none of them either way (JobRecords.cancel removes `outputs`); this keeps them from
+ * being found under the job's keys. A stitcher that dies before this leaves them, unlisted, for `stt delete`.
+ */
+export async function removeStitched(ctx: PipelineContext, jobId: string, outputs: Record<string, string>): Promise<void> {
+  await ctx.output.deleteKeys(Object.values(outputs));
+  await ctx.jobs.deleteUtterances(jobId);
+}
+
+/** The self-contained viewer page written beside the outputs (shared/viewer/transcript-page.ts). */
+export const VIEWER_PAGE_FILE = { file: "transcript.html", contentType: "text/html; charset=utf-8" };
+
+/**
+ * Renders the transcript in every output format under the job's fixed keys (the same keys each time, so a
+ * repeat overwrites), and the viewer page that embeds them (`html`: opened by a presigned URL in AWS, so it
+ * carries the five texts itself and follows every rename); returns format -> key, as the job record lists them.
+ */
+export async function writeOutputs(
+  ctx: PipelineContext,
+  job: Pick<JobRecord, "jobId" | "source">,
+  transcript: Transcript,
+): Promise<Record<OutputFormat | "html", string>> {
+  const outputs = {} as Record<OutputFormat | "html", string>;
+  const texts = {} as Record<OutputFormat, string>;
+  for (const [format, { file, contentType }] of Object.entries(OUTPUT_FILES) as Array<[OutputFormat, (typeof OUTPUT_FILES)[OutputFormat]]>) {
+    const key = keys.output(job.jobId, file);
+    texts[format] = renderTranscript(transcript, format);
+    await ctx.output.put(key, texts[format], contentType);
+    outputs[format] = key;
+  }
+  const page = renderStaticTranscriptPage({
+    job: { jobId: job.jobId, source: { key: job.source.key }, speakerNames: transcript.speaker_names },
+    transcriptJson: texts.verbose_json,
+    outputs: texts,
+  });
+  outputs.html = keys.output(job.jobId, VIEWER_PAGE_FILE.file);
+  await ctx.output.put(outputs.html, page, VIEWER_PAGE_FILE.contentType);
+  return outputs;
 }
 
 /** `book` is the speaker book of the whole job, for jobs that settle speakers and have segments. */
@@ -145,5 +197,9 @@ function buildTranscript(
   if (limited.merged.length || limited.split.length) {
     ctx.log.info("speaker limits applied", { merged: limited.merged.length, split: limited.split.length });
   }
-  return stitchSegments(results, { duration, diarize: true, speakerMap: limited.map });
+  if (!book.names) return stitchSegments(results, { duration, diarize: true, speakerMap: limited.map });
+  // Names of enrolled voices (never logged): labels of one person become one label.
+  const named = nameSpeakerMap(book.map, book.names, limited.map);
+  if (named.joined.length) ctx.log.info("labels of one enrolled speaker joined", { joined: named.joined.length });
+  return stitchSegments(results, { duration, diarize: true, speakerMap: named.map, speakerNames: named.names });
 }

@@ -44,7 +44,7 @@ async function completedJob(jobId: string, createdAt: Date): Promise<void> {
   const { jobs } = stack.ctx;
   await jobs.create({ jobId, source: { bucket: "stt-input", key: `${jobId}.wav` }, options: {} }, createdAt);
   await jobs.markChunked(jobId, { segmentCount: 1, duration: 4 }, createdAt);
-  const outputs = await writeOutputs(stack.ctx, jobId, transcript);
+  const outputs = await writeOutputs(stack.ctx, { jobId, source: { bucket: "stt-input", key: `${jobId}.wav` } }, transcript);
   await jobs.putUtterances(jobId, transcript.segments);
   const billing = { segmentSeconds: 4, segmentRequests: 1, probeSeconds: 0, probeRequests: 0 };
   const done = await jobs.complete(
@@ -76,6 +76,9 @@ describe("speaker names on the local stack", () => {
     expect(record).toMatchObject({ speakerNames: { SPEAKER_01: "Grace Hopper" }, transcriptRevision: 1 });
     expect(await outputText("job-rename", "transcript.txt")).toBe("SPEAKER_00: Hello there.\nGrace Hopper: Hi.\n");
     expect(await outputText("job-rename", "transcript.vtt")).toContain("<v Grace Hopper>Hi.");
+    // The viewer page in the output bucket embeds the outputs, so it follows the rename too.
+    const page = await outputText("job-rename", "transcript.html");
+    expect(page).toContain("Grace Hopper");
     expect((await stack.ctx.jobs.utterances("job-rename")).map((u) => u.speaker_name)).toEqual([undefined, "Grace Hopper"]);
     // ... the condition holds the speaker list and the state
     expect(await stack.ctx.jobs.setSpeakerName("job-rename", "SPEAKER_07", "Nobody", new Date())).toBeUndefined();
