@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
@@ -7,14 +7,16 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
  * Mirroring the output bucket to a folder keeps the two consistent across a
  * restart: a COMPLETED record still points at transcript files that exist.
  */
-export async function saveBucket(s3: S3Client, bucket: string, dir: string): Promise<number> {
+export async function saveBucket(s3: S3Client, bucket: string, dir: string, prefix?: string): Promise<number> {
   let saved = 0;
   let token: string | undefined;
+  // A prefix's mirror is exact: what was deleted under it (a removed voice clip) must not come back at the next start.
+  if (prefix !== undefined) await rm(dir, { recursive: true, force: true });
   do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, Prefix: prefix }));
     for (const object of out.Contents ?? []) {
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
-      const path = join(dir, object.Key!);
+      const path = join(dir, object.Key!.slice(prefix?.length ?? 0));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, await body.Body!.transformToByteArray());
       saved++;
@@ -24,10 +26,10 @@ export async function saveBucket(s3: S3Client, bucket: string, dir: string): Pro
   return saved;
 }
 
-export async function restoreBucket(s3: S3Client, bucket: string, dir: string): Promise<number> {
+export async function restoreBucket(s3: S3Client, bucket: string, dir: string, prefix = ""): Promise<number> {
   let restored = 0;
   for (const path of await listFiles(dir)) {
-    const key = relative(dir, path).split("\\").join("/");
+    const key = prefix + relative(dir, path).split("\\").join("/");
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(path) }));
     restored++;
   }

@@ -2,8 +2,10 @@ import { storedJobOptions, type JobOptions } from "../domain/options/options.js"
 import type { SegmentResult } from "../domain/types.js";
 import { emptyBook, speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { settleSpeakers, type AskDiarizer, type SettleReport } from "../domain/speakers/settle-speakers.js";
-import type { AudioSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
+import type { AudioSpan, BookSpan, ProbePlan } from "../domain/speakers/probe-plan.js";
 import { keys } from "../adapters/object-store.js";
+import { enrolledKeys, enrolledSnapshotSchema } from "../domain/speakers/enrolled-voices.js";
+import { nameVoices } from "../domain/speakers/name-voices.js";
 import { earlyVotes, type EarlyVotes } from "../domain/speakers/early-votes.js";
 import { decodeToPcm } from "../audio/decode-pcm.js";
 import { encodeFlacPcm } from "../audio/flac-encoder.js";
@@ -15,6 +17,7 @@ import type { PipelineContext } from "./context.js";
 import { redactSignedUrls } from "./finish-job.js";
 import { readyToStitch } from "./job-progress.js";
 import { sendStitch } from "./request-stitch.js";
+import { stopIfEnded } from "./cancel-job.js";
 
 /** A settler that dies blocks the next step no longer than its function could have run. */
 const LEASE_SECONDS = wiring.functions.transcriber.timeoutSeconds + 30;
@@ -45,7 +48,9 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
     if (lease === undefined) return;
     let after;
     try {
-      await settleStep(ctx, jobId, storedJobOptions(job.options), from, to);
+      // The last step of a job whose segments are all known: naming decides what it still could not.
+      const final = job.status === "RUNNING" && job.segmentCount !== undefined && to >= job.segmentCount;
+      await settleStep(ctx, jobId, storedJobOptions(job.options), from, to, final);
       await ctx.checkpoint("settler:after-book");
       after = await ctx.jobs.recordSpeakersSettled(jobId, from, to, lease);
     } catch (error) {
@@ -59,7 +64,14 @@ export async function settleJobSpeakers(ctx: PipelineContext, jobId: string): Pr
   }
 }
 
-async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptions, from: number, to: number): Promise<void> {
+async function settleStep(
+  ctx: PipelineContext,
+  jobId: string,
+  options: JobOptions,
+  from: number,
+  to: number,
+  final = false,
+): Promise<void> {
   const { work } = ctx;
   const book = from === 0 ? emptyBook() : speakerBookSchema.parse(await work.getJson(keys.speakerBook(jobId, from)));
   const indexes = Array.from({ length: to - Math.max(0, from - 1) }, (_, i) => Math.max(0, from - 1) + i);
@@ -77,11 +89,34 @@ async function settleStep(ctx: PipelineContext, jobId: string, options: JobOptio
     priorProbes.requests += found?.probes ?? 0;
     priorProbes.seconds += found?.probeSeconds ?? 0;
   }
-  const { book: next, report, decisions } = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior, priorProbes });
+  const settled = await settleSpeakers(book, results, probeAsker(ctx, options, audio), { prior, priorProbes });
+  const { report, decisions } = settled;
+  let next = settled.book;
   ctx.log.debug("speaker decisions", { decisions });
+  if (options.speakers !== undefined) next = await nameEnrolled(ctx, jobId, options, next, audio, final);
   await storeVoiceClips(ctx, jobId, next, audio);
   await work.putJson(keys.speakerBook(jobId, next.settled), next);
   logStep(ctx, from, to, report, next.notes.slice(book.notes.length));
+}
+
+/**
+ * Names the book's voices not named yet after the job's enrolled voices (the snapshot the chunker stored), by
+ * naming probes (domain/speakers/name-voices.ts). Counts only in the log: names are the users' data.
+ */
+async function nameEnrolled(
+  ctx: PipelineContext,
+  jobId: string,
+  options: JobOptions,
+  book: SpeakerBook,
+  audio: ProbeAudio,
+  final: boolean,
+): Promise<SpeakerBook> {
+  if (book.voices.every((v) => book.names?.[v.id] !== undefined)) return book;
+  const snapshot = enrolledSnapshotSchema.parse(await ctx.work.getJson(enrolledKeys.snapshot(jobId)));
+  const refs = snapshot.voices.map((v) => ({ name: v.name, spans: v.spans.map((s) => ({ from: { enrolled: v.clip }, ...s })) }));
+  const { book: named, report } = await nameVoices(book, refs, probeAsker(ctx, options, audio), { final });
+  ctx.log.info("speakers named", { enrolled: refs.length, ...report, probeSeconds: Math.round(report.probeSeconds * 10) / 10 });
+  return named;
 }
 
 /**
@@ -99,6 +134,8 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
   // A segment already counted done had its ask (or found nothing to ask) on an earlier delivery: a redelivered
   // message must not pay for probes again.
   if (!job || settled === 0 || index < settled || job.doneSegments?.has(index)) return;
+  // An ended job (cancelled) asks nothing more.
+  if (job.status !== "RUNNING" && job.status !== "CHUNKING") return;
   if (await work.exists(keys.earlyVotes(jobId, index))) return;
   const options = storedJobOptions(job.options);
   const book = speakerBookSchema.parse(await work.getJson(keys.speakerBook(jobId, settled)));
@@ -115,6 +152,8 @@ export async function gatherEarlyVotes(ctx: PipelineContext, jobId: string, inde
  */
 function probeAsker(ctx: PipelineContext, options: JobOptions, audio: ProbeAudio): AskDiarizer {
   return async (plan) => {
+    // A cancelled (or deleted) job gets no more probes: the step stops here (cancel-job.ts).
+    await stopIfEnded(ctx, audio.jobId);
     let audioSeconds = 0;
     try {
       const pcm = await audio.assemble(plan);
@@ -156,7 +195,7 @@ async function storeVoiceClips(ctx: PipelineContext, jobId: string, book: Speake
       if (voice.spans.every((s) => "voice" in s.from)) return;
       const clip = `${voice.id}-${String(book.settled).padStart(5, "0")}`;
       const parts: Buffer[] = [];
-      const spans: AudioSpan[] = [];
+      const spans: BookSpan[] = [];
       let at = 0;
       for (const span of voice.spans) {
         const padded = await audio.slice({ ...span, start: span.start - PIECE_PADDING_SECONDS, end: span.end + PIECE_PADDING_SECONDS });
@@ -176,21 +215,25 @@ class ProbeAudio {
   private readonly cache = new Map<string, Promise<Buffer>>();
   constructor(
     private readonly ctx: PipelineContext,
-    private readonly jobId: string,
+    readonly jobId: string,
   ) {}
 
   private pcm(span: AudioSpan): Promise<Buffer> {
-    const name = "segment" in span.from ? `s${span.from.segment}` : `v${span.from.voice}`;
+    const { from } = span;
+    const name = "segment" in from ? `s${from.segment}` : "voice" in from ? `v${from.voice}` : `e${from.enrolled}`;
     let pending = this.cache.get(name);
     if (!pending) {
-      pending = "segment" in span.from ? this.decodeSegment(span.from.segment) : this.clip(span.from.voice);
+      pending =
+        "segment" in from
+          ? this.decodeSegment(from.segment)
+          : this.clip("voice" in from ? keys.voiceClip(this.jobId, from.voice) : enrolledKeys.clip(this.jobId, from.enrolled));
       this.cache.set(name, pending);
     }
     return pending;
   }
 
-  private async clip(clip: string): Promise<Buffer> {
-    return Buffer.from(await this.ctx.work.getBytes(keys.voiceClip(this.jobId, clip)));
+  private async clip(key: string): Promise<Buffer> {
+    return Buffer.from(await this.ctx.work.getBytes(key));
   }
 
   private async decodeSegment(index: number): Promise<Buffer> {

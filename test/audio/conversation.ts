@@ -35,6 +35,11 @@ export interface ConversationSpec {
    * cut short); when everyone is away the recording is silent until someone is back.
    */
   absences?: Array<{ speaker: number; fromSeconds: number; toSeconds: number }>;
+  /**
+   * The clip-bank voices speaking, by id (voices.ts), one per speaker: S1 is voiceIds[0]. Unset, speaker Sn
+   * uses the bank's n-th voice. Recordings that share a voice share a person (see Recording.speakerVoices).
+   */
+  voiceIds?: readonly string[];
 }
 
 const DEFAULT_WORD_GAP: [number, number] = [0.08, 0.25];
@@ -52,7 +57,8 @@ export function buildConversation(spec: ConversationSpec): Recording {
   const script = spec.turns
     ? spec.turns.map((turn) => ({ speaker: turn.speaker - 1, words: turn.words }))[Symbol.iterator]()
     : planTurns(spec.style ?? "meeting", spec.voices, random, away.none ? undefined : away.isAbsentNow);
-  const placed = placeWords(script, bank, random, spec, spec.turns ? Infinity : totalSamples, away);
+  const voiceIds = spec.voiceIds ?? bank.voiceIds.slice(0, spec.voices);
+  const placed = placeWords(script, bank, voiceIds, random, spec, spec.turns ? Infinity : totalSamples, away);
   const lastEnd = placed.length > 0 ? placed[placed.length - 1].at + placed[placed.length - 1].clip.length : 0;
   const length = Math.max(totalSamples, spec.turns ? lastEnd + Math.round(TAIL_SECONDS * SAMPLE_RATE) : 0);
 
@@ -62,7 +68,7 @@ export function buildConversation(spec: ConversationSpec): Recording {
 
   const speakers = Array.from({ length: spec.voices }, (_, index) => speakerName(index));
   return {
-    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s${away.idSuffix}`,
+    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s${away.idSuffix}${spec.voiceIds ? `-${spec.voiceIds.join("+")}` : ""}`,
     sampleRate: SAMPLE_RATE,
     samples,
     words: placed.map(({ word, at, clip, speaker }): TrueWord => ({
@@ -73,8 +79,18 @@ export function buildConversation(spec: ConversationSpec): Recording {
     })),
     speakers,
     duration: length / SAMPLE_RATE,
-    speakerVoices: bank.voiceIds.slice(0, spec.voices),
+    speakerVoices: [...voiceIds],
   };
+}
+
+/**
+ * A voice clip for enrollment: one clip-bank voice alone, saying its own random words (a recording of its
+ * own, not cut from any conversation), `seconds` long. The same voice in a conversation is the same person
+ * to the ground-truth provider's diarizer.
+ */
+export function buildVoiceClip(voiceId: string, seconds: number, seed = 1): Recording {
+  const clip = buildConversation({ seed: mixSeed(`voice-clip-${voiceId}`, seed), voices: 1, durationSeconds: seconds, voiceIds: [voiceId], style: "lecture" });
+  return { ...clip, id: `voice-${voiceId}-s${seed}-${seconds}s` };
 }
 
 /** Digital silence (or a noise floor) of the given length, with no words: for "nothing to hear" tests. */
@@ -98,6 +114,7 @@ interface PlacedWord {
 function placeWords(
   script: Iterator<PlannedTurn>,
   bank: ClipBank,
+  voiceIds: readonly string[],
   random: SeededRandom,
   spec: ConversationSpec,
   totalSamples: number,
@@ -124,7 +141,7 @@ function placeWords(
       let word = random.pick(bank.words);
       // The same word twice in a row would be a legitimate but confusing echo; avoid it.
       while (word === previousWord) word = random.pick(bank.words);
-      const clip = bank.clip(bank.voiceIds[speaker], word);
+      const clip = bank.clip(voiceIds[speaker], word);
       if (cursor + clip.length > usableEnd) return placed;
       // A turn running into the speaker's absence stops there (and the time goes on to it, so that a
       // turn cut before its first word cannot be drawn again at the same moment).
@@ -227,6 +244,7 @@ function validate(spec: ConversationSpec): void {
   for (const turn of spec.turns ?? []) {
     if (turn.speaker < 1 || turn.speaker > spec.voices) throw new Error(`turn speaker ${turn.speaker} is not 1..${spec.voices}`);
   }
+  if (spec.voiceIds && spec.voiceIds.length !== spec.voices) throw new Error(`voiceIds must name ${spec.voices} voices`);
   for (const absence of spec.absences ?? []) {
     if (!Number.isInteger(absence.speaker) || absence.speaker < 1 || absence.speaker > spec.voices) {
       throw new Error(`absence speaker ${absence.speaker} is not 1..${spec.voices}`);

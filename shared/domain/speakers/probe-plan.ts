@@ -1,10 +1,12 @@
 import type { Word } from "../types.js";
 
 /**
- * Where probe audio comes from: a stretch of one segment's audio, or of a
- * settled voice's stored clip (so later probes need not decode old segments).
+ * Where probe audio comes from: a stretch of one segment's audio, of a
+ * settled voice's stored clip (so later probes need not decode old segments),
+ * or of an enrolled voice's clip (name-voices.ts), copied into the job's work
+ * area when it was chunked.
  */
-export type AudioSource = { segment: number } | { voice: string };
+export type AudioSource = { segment: number } | { voice: string } | { enrolled: string };
 
 export interface AudioSpan {
   from: AudioSource;
@@ -12,6 +14,9 @@ export interface AudioSpan {
   start: number;
   end: number;
 }
+
+/** What a speaker book keeps as a voice's reference audio: the job's own segments or its stored clips, never an enrolled clip. */
+export type BookSpan = AudioSpan & { from: { segment: number } | { voice: string } };
 
 /** A voice in a probe clip: a settled one ("ref") or one to be told ("head"). */
 export interface ProbeSpeaker {

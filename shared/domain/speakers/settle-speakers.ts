@@ -2,7 +2,7 @@ import type { SegmentResult, Word } from "../types.js";
 import { alignBoundaries, sortResults } from "../stitching/resolve-overlaps.js";
 import { boundaryLinks, Chains, localLabels } from "./link-speakers.js";
 import { speakerSamples, type SpeakerSample } from "./speaker-samples.js";
-import { planProbe, top, type AudioSpan, type ProbePlan, type ProbeSpeaker } from "./probe-plan.js";
+import { planProbe, top, type BookSpan, type ProbePlan, type ProbeSpeaker } from "./probe-plan.js";
 import { readProbeVotes, UNCLAIMED } from "./probe-votes.js";
 import { nodeKey, pairKey, type SpeakerBook } from "./speaker-book.js";
 
@@ -343,7 +343,7 @@ function addVoice(book: SpeakerBook, chain: Chain, present: PresentVoices, repor
   report.newVoices++;
 }
 
-export function segmentSpan(sample: SpeakerSample): AudioSpan {
+export function segmentSpan(sample: SpeakerSample): BookSpan {
   return { from: { segment: sample.index }, start: sample.start, end: sample.end };
 }
 

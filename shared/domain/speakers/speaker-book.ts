@@ -39,6 +39,23 @@ export const speakerBookSchema = z.object({
    */
   names: z.record(z.string(), z.string().nullable()).optional(),
   /**
+   * Voice id -> how often it was asked about in naming probes, and the votes so far (an enrolled name,
+   * "#nobody" or "#unclear" -> pieces): evidence adds up over steps until name-voices.ts decides.
+   */
+  naming: z
+    .record(
+      z.string(),
+      z.object({
+        asks: z.number().int().nonnegative(),
+        votes: z.record(z.string(), z.number()),
+        /** Vote -> the distinct pieces of the voice ("source@start") that cast it: a name needs several. */
+        pieces: z.record(z.string(), z.array(z.string())).optional(),
+      }),
+    )
+    .optional(),
+  /** Of `probes`, the naming probes (name-voices.ts): what naming enrolled voices cost, for the benchmark and the log. */
+  namingProbes: z.object({ requests: z.number().int().nonnegative(), seconds: z.number().nonnegative() }).optional(),
+  /**
    * Probe requests, and the seconds of audio they held, of the settling steps that led to this book and of the
    * early votes those steps read: each step adds its own to its predecessor's, so the book of the whole job
    * holds all of them (what the job's `billing.probeSeconds` is read from). A step redone after a crash
