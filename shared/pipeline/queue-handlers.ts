@@ -6,9 +6,15 @@ import { chunkRecording } from "./chunk-recording.js";
 import { transcribeSegment } from "./transcribe-segment.js";
 import { stitchJob } from "./stitch-job.js";
 import { failJob, redactSignedUrls } from "./finish-job.js";
+import { deleteJobsOfSource, type SourceRemoved } from "./delete-job.js";
+import { isRerunKey, RERUN_PREFIX } from "./rerun-job.js";
+import { isVoiceKey } from "../domain/speakers/enrolled-voices.js";
+import { removeVoiceOfClip } from "./enroll-voice.js";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { wiring, type QueueSpec } from "../wiring.js";
 import { retryDelaySeconds } from "../domain/jobs/retry-backoff.js";
+import type { CostStage } from "../domain/jobs/cost-estimate.js";
+import { InvocationMeter, withMeter } from "./invocation-meter.js";
 import {
   failedUploadOf,
   jobIdOf,
@@ -30,7 +36,11 @@ export type S3Handler = (event: S3Event, context?: Context) => Promise<void>;
  * SQS redelivers it, and after maxReceiveCount moves it to the DLQ, whose
  * handler fails the job. Nothing is swallowed silently, nothing loops forever.
  */
-function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, record: SQSRecord) => Promise<unknown>): SqsHandler {
+function sqsHandler(
+  ctx: PipelineContext,
+  handleRecord: (ctx: PipelineContext, record: SQSRecord) => Promise<unknown>,
+  stage?: CostStage,
+): SqsHandler {
   return async (event, context) => {
     // One processor per invocation: the local runner invokes concurrently.
     const processor = new BatchProcessor(EventType.SQS);
@@ -40,8 +50,10 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
         const jobId = jobIdOf(record.body);
         // Every line logged for this record names its job and segment, without each step passing them.
         const recordCtx = withLogKeys(ctx, { jobId, segment: segmentIndexOf(record.body) });
+        // What this record's work costs its job (GB-seconds, provider audio): added once it is done, whatever the outcome.
+        const meter = stage && jobId ? new InvocationMeter(ctx.jobs, stage).forJob(jobId) : undefined;
         try {
-          return await handleRecord(recordCtx, record);
+          return await (meter ? withMeter(meter, () => handleRecord(recordCtx, record)) : handleRecord(recordCtx, record));
         } catch (error) {
           if (isPermanent(error)) {
             if (jobId) await failJob(recordCtx, jobId, reasonOf(error), error.code).catch(consumeIfPermanent(recordCtx, record, jobId));
@@ -57,12 +69,19 @@ function sqsHandler(ctx: PipelineContext, handleRecord: (ctx: PipelineContext, r
           if (jobId) await recordCtx.jobs.noteError(jobId, redactSignedUrls(reasonOf(error))).catch(() => undefined);
           await delayRetry(recordCtx, record, error instanceof RetryableError ? error.retryAfterSeconds : undefined);
           throw error;
+        } finally {
+          await flushMeter(recordCtx, meter);
         }
       },
       processor,
       { context: context as Context, throwOnFullBatchFailure: false },
     );
   };
+}
+
+/** A meter's last flush: a usage figure that cannot be written is logged, never a reason to redo the work. */
+async function flushMeter(ctx: PipelineContext, meter: InvocationMeter | undefined): Promise<void> {
+  await meter?.flush().catch((error: unknown) => ctx.log.warn("invocation usage not recorded", { stage: meter.stage, reason: reasonOf(error) }));
 }
 
 /**
@@ -110,11 +129,11 @@ function queueOf(ctx: PipelineContext, arn: string | undefined): { spec: QueueSp
 }
 
 export function transcriberHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, (recordCtx, record) => transcribeSegment(recordCtx, parseMessage(segmentMessageSchema, record.body)));
+  return sqsHandler(ctx, (recordCtx, record) => transcribeSegment(recordCtx, parseMessage(segmentMessageSchema, record.body)), "transcriber");
 }
 
 export function stitcherHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, (recordCtx, record) => stitchJob(recordCtx, parseMessage(stitchMessageSchema, record.body).jobId));
+  return sqsHandler(ctx, (recordCtx, record) => stitchJob(recordCtx, parseMessage(stitchMessageSchema, record.body).jobId), "stitcher");
 }
 
 /**
@@ -140,8 +159,31 @@ export function deadLetterHandler(ctx: PipelineContext): SqsHandler {
   });
 }
 
+/**
+ * A deleted input object: its jobs are deleted (delete-job.ts); a deleted voice clip unregisters its voice
+ * (enroll-voice.ts), so no later job names a voice whose audio is gone. Rerun requests (reruns/, rerun-job.ts)
+ * made no job of their own.
+ */
+async function sourceRemoved(ctx: PipelineContext, removed: SourceRemoved): Promise<number> {
+  if (isVoiceKey(removed.key)) {
+    await removeVoiceOfClip(ctx, removed);
+    return 0;
+  }
+  if (isRerunKey(removed.key)) return 0;
+  return (await deleteJobsOfSource(ctx, removed, wiring.table.sourceIndex.name)).length;
+}
+
 /** The chunker records a job before its failure-prone work, so the job is found through the source index. */
 async function failUpload(ctx: PipelineContext, upload: FailedUpload): Promise<string> {
+  // A rerun request's job has the old job's source: the CLI names the request after the job it starts.
+  const rerun = isRerunKey(upload.key) ? upload.key.slice(RERUN_PREFIX.length) : undefined;
+  if (rerun) {
+    const job = await ctx.jobs.get(rerun);
+    if (job?.status === "CHUNKING") {
+      await failJob(ctx, job.jobId, `could not split the recording: ${upload.error}`, "chunker_failed");
+      return "failed";
+    }
+  }
   const jobs = await ctx.jobs.jobsForSource(upload.bucket, upload.key, wiring.table.sourceIndex.name);
   const open = jobs.filter((j) => j.status === "CHUNKING" && (!upload.etag || j.source.etag === upload.etag.replace(/"/g, "")));
   if (open.length === 0) {
@@ -152,19 +194,41 @@ async function failUpload(ctx: PipelineContext, upload: FailedUpload): Promise<s
   return "failed";
 }
 
-/** S3 ObjectCreated -> one chunking run per record. Keys arrive URL-encoded with '+' for spaces, as S3 sends them. */
+/**
+ * S3 ObjectCreated -> one chunking run per record; ObjectRemoved (deployments that delete jobs with their
+ * source, the wiring's `removals`) -> the removed recording's jobs deleted. Keys arrive URL-encoded with '+'
+ * for spaces, as S3 sends them.
+ */
 export function chunkerHandler(ctx: PipelineContext): S3Handler {
   return async (event) => {
     for (const record of event.Records) {
       const key = s3ObjectKey(record.s3.object.key);
-      const outcome = await chunkRecording(ctx, {
-        bucket: record.s3.bucket.name,
-        key,
-        versionId: record.s3.object.versionId || undefined,
-        etag: record.s3.object.eTag || undefined,
-        size: record.s3.object.size,
-      });
-      ctx.log.info("chunker outcome", { kind: outcome.kind, jobId: "jobId" in outcome ? outcome.jobId : undefined });
+      if (record.eventName?.startsWith("ObjectRemoved:")) {
+        const removed = await sourceRemoved(ctx, {
+          bucket: record.s3.bucket.name,
+          key,
+          versionId: record.s3.object.versionId || undefined,
+          deleteMarker: record.eventName === "ObjectRemoved:DeleteMarkerCreated",
+        });
+        ctx.log.info("chunker outcome", { kind: "removed", jobsDeleted: removed });
+        continue;
+      }
+      // The job is known once the chunker has named it (chunk-recording.ts tells the meter): its record gets the usage.
+      const meter = new InvocationMeter(ctx.jobs, "chunker");
+      try {
+        const outcome = await withMeter(meter, () =>
+          chunkRecording(ctx, {
+            bucket: record.s3.bucket.name,
+            key,
+            versionId: record.s3.object.versionId || undefined,
+            etag: record.s3.object.eTag || undefined,
+            size: record.s3.object.size,
+          }),
+        );
+        ctx.log.info("chunker outcome", { kind: outcome.kind, jobId: "jobId" in outcome ? outcome.jobId : undefined });
+      } finally {
+        await flushMeter(ctx, meter);
+      }
     }
   };
 }
