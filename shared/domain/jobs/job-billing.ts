@@ -12,6 +12,16 @@ import type { SpeakerBook } from "../speakers/speaker-book.js";
  *   delivered, and a request redone because its step died before storing what it got is counted once, as
  *   the stored result says;
  * - a probe clip counts when it reached the provider, answered or not.
+ *
+ * Two more figures, which `audioSecondsBilled` does not include (its meaning stays "each logical request once"):
+ * - `overlapSeconds`: the part of `segmentSeconds` that is overlap, the context sent around each segment's own
+ *   stretch (a segment's request minus its own stretch); `segmentSeconds - overlapSeconds` is the recording;
+ * - `retrySeconds`: audio sent again, which a provider may bill twice: a segment request repeated because the
+ *   step that sent it died after the provider answered (its result was not stored), and every provider
+ *   attempt that failed without an HTTP answer (a timeout or a dropped connection: the audio was sent, the
+ *   provider may have transcribed it). Attempts the provider answered with an error (429, 5xx) are not
+ *   counted: providers do not bill refused requests. The queue handlers add these as they happen, per
+ *   invocation (pipeline/invocation-meter.ts), so the figure is what the record held when the job completed.
  */
 export interface JobBilling {
   /** Segment requests: one per segment, each the segment's audio with its overlap. */
@@ -20,6 +30,10 @@ export interface JobBilling {
   /** Speaker probe requests: early votes and settling steps (domain/speakers/). */
   probeSeconds: number;
   probeRequests: number;
+  /** The overlap within segmentSeconds. Absent on jobs completed before it was kept. */
+  overlapSeconds?: number;
+  /** Audio sent again (see above); not in audioSecondsBilled. Absent on jobs completed before it was kept. */
+  retrySeconds?: number;
 }
 
 export interface JobCost {
@@ -38,14 +52,22 @@ const round3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
 export function jobCost(
   results: ReadonlyArray<Pick<SegmentResult, "segment" | "audioSeconds">>,
   book?: Pick<SpeakerBook, "probes">,
+  retrySeconds?: number,
 ): JobCost {
   let segmentSeconds = 0;
-  for (const result of results) segmentSeconds += result.audioSeconds ?? result.segment.end - result.segment.start;
+  let overlapSeconds = 0;
+  for (const result of results) {
+    const sent = result.audioSeconds ?? result.segment.end - result.segment.start;
+    segmentSeconds += sent;
+    overlapSeconds += Math.max(0, sent - (result.segment.ownEnd - result.segment.ownStart));
+  }
   const billing: JobBilling = {
     segmentSeconds: round3(segmentSeconds),
     segmentRequests: results.length,
     probeSeconds: round3(book?.probes.seconds ?? 0),
     probeRequests: book?.probes.requests ?? 0,
+    overlapSeconds: round3(overlapSeconds),
+    ...(retrySeconds !== undefined ? { retrySeconds: round3(retrySeconds) } : {}),
   };
   return { audioSecondsBilled: round3(billing.segmentSeconds + billing.probeSeconds), billing };
 }

@@ -1,19 +1,33 @@
 /**
- * What subscribers receive when a job ends (the SNS message body, the EventBridge event's `detail`), as a
+ * What subscribers receive when a job ends, or when a completed job's transcript changes (a speaker renamed):
+ * the SNS message body, the EventBridge event's `detail`, as a
  * schema: shared/adapters/notifier.ts builds the event from the job record, and whoever reads it (the CLI,
  * any subscriber written in TypeScript) parses it here instead of casting the JSON. Never transcript text:
  * only where to find it.
  */
 import { z } from "zod";
 import type { JobBilling } from "./job-billing.js";
+import type { CostUsd, LambdaUsage } from "./cost-estimate.js";
 import { issueText } from "../options/options.js";
 
-/** A job's states, in the order it moves through them. */
-export const JOB_STATUSES = ["CHUNKING", "RUNNING", "COMPLETED", "FAILED"] as const;
+/**
+ * A job's states, in the order it moves through them: CHUNKING -> RUNNING -> COMPLETED, or FAILED from either
+ * of the first two, or CANCELLED from either of them (`stt cancel`, pipeline/cancel-job.ts).
+ */
+export const JOB_STATUSES = ["CHUNKING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** The states a job ends in: the ones a notification reports. */
-export const TERMINAL_STATUSES = ["COMPLETED", "FAILED"] as const satisfies readonly JobStatus[];
+/** The states a job ends in: the ones a notification reports. A job never leaves one of them. */
+export const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "CANCELLED"] as const satisfies readonly JobStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+/** The states a job can be cancelled from: the ones in which it still spends (decoding, provider requests). */
+export const CANCELLABLE_STATUSES = ["CHUNKING", "RUNNING"] as const satisfies readonly JobStatus[];
+
+/** Whether the job has ended: no step spends on it any more (it is only notified, if that is still due). */
+export function isTerminal(status: JobStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly JobStatus[]).includes(status);
+}
 
 /** A completed job's provider cost, as the job record and the notification carry it (domain/jobs/job-billing.ts). */
 export const jobBillingSchema = z.object({
@@ -21,10 +35,30 @@ export const jobBillingSchema = z.object({
   segmentRequests: z.number(),
   probeSeconds: z.number(),
   probeRequests: z.number(),
+  overlapSeconds: z.number().optional(),
+  retrySeconds: z.number().optional(),
 }) satisfies z.ZodType<JobBilling>;
+
+/** A job's Lambda use per stage, and its cost in dollars (domain/jobs/cost-estimate.ts). */
+const stageUsageSchema = z.object({ gbSeconds: z.number(), invocations: z.number() });
+export const lambdaUsageSchema = z.object({
+  chunker: stageUsageSchema.optional(),
+  transcriber: stageUsageSchema.optional(),
+  stitcher: stageUsageSchema.optional(),
+}) satisfies z.ZodType<LambdaUsage>;
+export const costUsdSchema = z.object({ provider: z.number(), lambda: z.number(), total: z.number() }) satisfies z.ZodType<CostUsd>;
+
+/**
+ * What a notification announces: a job's end, or a change to a completed job's transcript (a speaker
+ * renamed: the outputs were written again). The SNS message attribute `event` carries it too.
+ */
+export const JOB_EVENT_KINDS = ["JOB_ENDED", "TRANSCRIPT_CHANGED"] as const;
+export type JobEventKind = (typeof JOB_EVENT_KINDS)[number];
 
 /** Unknown fields are dropped, not refused: a newer pipeline may say more than this reader knows. */
 export const jobEventSchema = z.object({
+  /** Absent in events published before there were two kinds: those were all job ends. */
+  event: z.enum(JOB_EVENT_KINDS).default("JOB_ENDED"),
   jobId: z.string().min(1),
   status: z.enum(TERMINAL_STATUSES),
   source: z.object({ bucket: z.string(), key: z.string(), versionId: z.string().optional() }),
@@ -39,8 +73,18 @@ export const jobEventSchema = z.object({
   /** Completed jobs: seconds of audio sent to the provider for the job, and its parts. */
   audioSecondsBilled: z.number().optional(),
   billing: jobBillingSchema.optional(),
+  /** Lambda GB-seconds and invocations per stage, as the record held them when the job ended. */
+  lambda: lambdaUsageSchema.optional(),
+  /** The job's cost in dollars at the deployment's prices (completed jobs: provider + Lambda). */
+  costUsd: costUsdSchema.optional(),
+  /** The estimate the job was admitted with, in dollars. */
+  estimatedUsd: z.number().optional(),
   /** The realtime session the recording came from, if it did. */
   realtimeSessionId: z.string().optional(),
+  /** Completed jobs: speaker label -> the person's name, for the labels that have one. */
+  speakerNames: z.record(z.string(), z.string()).optional(),
+  /** How many times the transcript changed since the job completed. */
+  transcriptRevision: z.number().int().nonnegative().optional(),
   error: z.string().optional(),
   errorCode: z.string().optional(),
   completedAt: z.string().optional(),
