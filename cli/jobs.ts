@@ -24,7 +24,7 @@ export interface CommandIo {
 const STDIO: CommandIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
 /** The folder's stack (`stt up`, or one another run lends), else one started in this process on its state. */
-async function withSession(use: (session: StackSession) => Promise<number>): Promise<number> {
+export async function withSession(use: (session: StackSession) => Promise<number>): Promise<number> {
   const provider = providerFromEnv() ?? { baseUrl: "http://127.0.0.1:9", apiKey: "unused", model: "unused" };
   const session = await openSession(() => startEmbeddedStack({ provider }));
   try {
@@ -65,8 +65,8 @@ export async function listJobs(session: StackSession, opts: JobsListing, io: Com
 
 /** A record as JSON shows it: the done-set as a count (as `stt status` prints it). */
 function printable(job: JobRecord): Record<string, unknown> {
-  const { doneSegments, ...rest } = job;
-  return { ...rest, doneSegments: doneSegments?.size ?? 0 };
+  const { doneSegments, answeredSegments, ...rest } = job;
+  return { ...rest, doneSegments: doneSegments?.size ?? 0, ...(answeredSegments ? { answeredSegments: answeredSegments.size } : {}) };
 }
 
 const COLUMNS = ["ID", "STATUS", "CREATED", "DURATION", "SPEAKERS", "SOURCE", "REASON"] as const;

@@ -17,6 +17,8 @@ export interface StackFile {
   awsEndpoint: string;
   dynamodbEndpoint: string;
   realtimeUrl?: string;
+  /** The transcript viewer `stt up` serves (local/viewer-server.ts): `stt open` prints its pages' URLs. */
+  viewerUrl?: string;
   /** The provider its pipeline calls (never the key). */
   provider?: { baseUrl: string; model: string };
   resources: LocalResources;
@@ -154,7 +156,7 @@ export const CLI_RETRY_DELAY_CAP_SECONDS = 6;
 
 /** The stack on the state folder that `stt up`, `stt transcribe` and `stt status|get` start when none runs. */
 export async function startEmbeddedStack(options: Omit<LocalStackOptions, "dataDir">): Promise<LocalStack> {
-  return startCliStack({ ...options, dataDir: join(STATE_DIR, "dynamodb"), outputsDir: join(STATE_DIR, "outputs") });
+  return startCliStack({ ...options, dataDir: join(STATE_DIR, "dynamodb"), outputsDir: join(STATE_DIR, "outputs"), voicesDir: join(STATE_DIR, "voices") });
 }
 
 /** A stack for a CLI command, where a person waits for the answer (see CLI_RETRY_DELAY_CAP_SECONDS). */

@@ -12,6 +12,7 @@ import { decodeToPcm } from "../shared/audio/decode-pcm.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import type { OutputFormat } from "../shared/domain/types.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
+import { isTerminal } from "../shared/domain/jobs/job-event.js";
 import { getSessionItem } from "../realtime/session-recorder.js";
 import { parseKeys, realtimeSettingsFromEnv, REALTIME_ENV, DEFAULT_REALTIME_PORT } from "../realtime/config.js";
 import type { Gateway } from "../realtime/gateway.js";
@@ -213,7 +214,7 @@ export async function waitForSessionJob(session: StackSession, sessionId: string
     if (item?.status === "FAILED") throw new Error(`session ${sessionId} could not be submitted: ${item.error ?? "unknown reason"}`);
     if (item?.jobId) {
       const job = await session.jobs.get(item.jobId);
-      if (job && (job.status === "COMPLETED" || job.status === "FAILED")) return job;
+      if (job && isTerminal(job.status)) return job;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -235,8 +236,8 @@ export async function runStream(file: string, format: OutputFormat | undefined, 
   });
   try {
     const job = await waitForSessionJob(session, result.sessionId);
-    if (job.status === "FAILED") {
-      process.stderr.write(`job ${job.jobId} FAILED: ${job.error ?? "unknown reason"}\n`);
+    if (job.status !== "COMPLETED") {
+      process.stderr.write(`job ${job.jobId} ${job.status}: ${job.error ?? (job.status === "CANCELLED" ? "cancelled" : "unknown reason")}\n`);
       return 1;
     }
     process.stderr.write(`job ${job.jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words\n`);

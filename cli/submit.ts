@@ -1,11 +1,12 @@
 import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
-import { wiring } from "../shared/wiring.js";
+import { URL_POINTER_SUFFIX, wiring } from "../shared/wiring.js";
+import { urlPointerJson } from "../shared/sources/url-pointer.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import type { JobEvent } from "../shared/adapters/notifier.js";
 import type { OutputFormat } from "../shared/domain/types.js";
@@ -28,11 +29,33 @@ export async function uploadRecording(
     partSize: 8 * 1024 * 1024,
     queueSize: 2,
   }).done();
-  // The chunker names the job (from the object's version and options); find it through the source index.
+  return { jobId: await jobOfUpload(session, bucket, key), key };
+}
+
+/**
+ * Drops a recording by URL: a `.url.json` pointer with the URL and the options (the same keys as the
+ * metadata), which the chunker fetches (shared/sources/url-source.ts). The key is named after the URL's file.
+ */
+export async function uploadUrlPointer(
+  session: StackSession,
+  url: string,
+  options: Record<string, string>,
+): Promise<{ jobId: string; key: string }> {
+  const name = (basename(new URL(url).pathname) || "recording").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 80);
+  const key = `uploads/${new Date().toISOString().slice(0, 10)}/${randomUUID().slice(0, 8)}/${name}${URL_POINTER_SUFFIX}`;
+  const bucket = session.resources.buckets.input;
+  await session.clients.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: urlPointerJson(url, options), ContentType: "application/json" }),
+  );
+  return { jobId: await jobOfUpload(session, bucket, key), key };
+}
+
+/** The chunker names the job (from the object's version and options); find it through the source index. */
+async function jobOfUpload(session: StackSession, bucket: string, key: string): Promise<string> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const [job] = await session.jobs.jobsForSource(bucket, key, wiring.table.sourceIndex.name);
-    if (job) return { jobId: job.jobId, key };
+    if (job) return job.jobId;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no job was started for s3://${bucket}/${key}: is the local stack's event runner running?`);
@@ -88,7 +111,8 @@ export async function waitForJob(
   const deadline = Date.now() + (options.timeoutMs ?? 6 * 3600_000);
   while (Date.now() < deadline) {
     for (const event of await events.next(1)) {
-      if (event.jobId === jobId) {
+      // A TRANSCRIPT_CHANGED (a rename) only follows a job's end: it is not the end this waits for.
+      if (event.jobId === jobId && event.event === "JOB_ENDED") {
         const job = await session.jobs.get(jobId);
         if (job) return { event, job };
       }
@@ -100,7 +124,8 @@ export async function waitForJob(
 }
 
 export async function readOutput(session: StackSession, job: JobRecord, format: OutputFormat): Promise<string> {
-  const key = job.outputs?.[format] ?? `jobs/${job.jobId}/${OUTPUT_FILES[format].file}`;
+  // A deployment that demands redaction keeps only the redacted outputs (pipeline/redact-outputs.ts).
+  const key = job.outputs?.[format] ?? job.outputs?.[`redacted_${format}`] ?? `jobs/${job.jobId}/${OUTPUT_FILES[format].file}`;
   const out = await session.clients.s3.send(new GetObjectCommand({ Bucket: session.resources.buckets.output, Key: key }));
   return out.Body!.transformToString();
 }

@@ -13,6 +13,17 @@ export interface TranscribeFlags {
   "max-speakers"?: string;
   "chunk-seconds"?: string;
   "overlap-seconds"?: string;
+  /** Enrolled voices to name: `alice,bob` or `*` (`stt voices add`). */
+  speakers?: string;
+  /** The most the job may cost, in US dollars (`max-cost`). */
+  "max-cost"?: string;
+  /** A registered custom vocabulary's name (`stt vocabulary add`). */
+  vocabulary?: string;
+  /** A registered vocabulary filter's name (`stt vocabulary add --filter`), and what it does: mask, remove, tag. */
+  filter?: string;
+  "filter-method"?: string;
+  /** `pii`: redacted outputs and audio beside the originals. */
+  redact?: string;
 }
 
 /**
@@ -35,6 +46,12 @@ export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> 
   set("max-speakers", flags["max-speakers"]);
   set("chunk-seconds", flags["chunk-seconds"]);
   set("overlap-seconds", flags["overlap-seconds"]);
+  set("speakers", flags.speakers);
+  set("max-cost", flags["max-cost"]);
+  set("vocabulary", flags.vocabulary);
+  set("filter", flags.filter);
+  set("filter-method", flags["filter-method"]);
+  set("redact", flags.redact);
   return metadata;
 }
 

@@ -3,7 +3,8 @@ import type { OutputFormat, Transcript } from "../shared/domain/types.js";
 import type { JobRecord } from "../shared/adapters/job-store.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
 import { findRunningStack, isAlive, openSession, startCliStack, startEmbeddedStack, type StackSession } from "./stack-session.js";
-import { readOutput, subscribeToJobEvents, uploadRecording, waitForJob } from "./submit.js";
+import { readOutput, subscribeToJobEvents, uploadRecording, uploadUrlPointer, waitForJob } from "./submit.js";
+import { urlArgumentKind } from "../shared/sources/url-pointer.js";
 import { flagsToMetadata, type TranscribeFlags } from "./transcribe-options.js";
 import { progressLine } from "./progress.js";
 
@@ -26,7 +27,11 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
   const events = await subscribeToJobEvents(session);
   let jobId: string | undefined;
   try {
-    ({ jobId } = await uploadRecording(session, run.file, flagsToMetadata(run.flags)));
+    // An https URL goes as a pointer the chunker fetches; anything else is a file to upload.
+    ({ jobId } =
+      urlArgumentKind(run.file) === "https"
+        ? await uploadUrlPointer(session, run.file, flagsToMetadata(run.flags))
+        : await uploadRecording(session, run.file, flagsToMetadata(run.flags)));
     run.err.write(`job ${jobId}\n`);
     let shown = "";
     const progress = progressLine();
@@ -41,8 +46,8 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
       },
     });
     if (run.err.isTTY) run.err.write("\r\x1b[K");
-    if (event.status === "FAILED") {
-      run.err.write(`job ${jobId} FAILED: ${job.error ?? event.error ?? "unknown reason"}\n`);
+    if (event.status !== "COMPLETED") {
+      run.err.write(`job ${jobId} ${event.status}: ${job.error ?? event.error ?? (event.status === "CANCELLED" ? "cancelled" : "unknown reason")}\n`);
       return { code: 1, job };
     }
     run.err.write(`job ${jobId} COMPLETED: ${job.duration?.toFixed(1)} s, ${job.speakers?.length ?? 0} speakers, ${job.wordCount} words${billedText(job)}\n`);
@@ -66,7 +71,7 @@ export async function transcribeFile(run: TranscribeRun): Promise<{ code: number
  * The stack a `stt transcribe` run uses: the one `stt up` or another run in this folder offers, else one on
  * .stt/ that it starts and offers to the runs that come while it works (it waits for them before it stops).
  */
-function openLocalStack(run: TranscribeRun): Promise<StackSession> {
+export function openLocalStack(run: Pick<TranscribeRun, "provider" | "err">): Promise<StackSession> {
   const note = (line: string) => run.err.write(`${line}\n`);
   return openSession(() => startEmbeddedStack({ provider: run.provider }), {
     lend: { provider: { baseUrl: run.provider.baseUrl, model: run.provider.model } },

@@ -9,7 +9,7 @@
  */
 import { Stack, Validations, type CfnResource } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
-import type { BucketId } from "../shared/wiring.js";
+import { receivesRemovals, type BucketId } from "../shared/wiring.js";
 import type { SpeechToTextStack } from "./stack.js";
 
 export interface NagAcknowledgment {
@@ -41,6 +41,16 @@ export function addNagSuppressions(stack: SpeechToTextStack): void {
         `AwsSolutions-IAM5[Resource::${arnOf(stack.buckets[b])}/*]`,
         `${functionId} reads/writes objects whose keys are per job (jobs/<jobId>/..., or the uploaded key): only s3:GetObject/s3:PutObject on this one bucket's objects are granted.`,
       );
+    }
+    // deleteJobsWithSource: a deleted recording's jobs are deleted, their objects under the wiring's prefixes only.
+    if (receivesRemovals(fn.spec.trigger, stack.settings)) {
+      for (const d of fn.spec.trigger.removals.deletes) {
+        ack(
+          policy,
+          `AwsSolutions-IAM5[Resource::${arnOf(stack.buckets[d.bucket])}/${d.prefix}*]`,
+          `${functionId} deletes the objects of jobs whose recording was deleted (deleteJobsWithSource): s3:DeleteObject only under ${d.prefix}, where every key is per job.`,
+        );
+      }
     }
     ack(
       policy,

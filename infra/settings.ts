@@ -8,6 +8,7 @@ import { z } from "zod";
 import { OPTION_LIMITS, overlapFitsChunk } from "../shared/domain/options/options.js";
 import { DEFAULT_BACKOFF_MAX_MS } from "../shared/provider/client.js";
 import { DEFAULTS, wiring, type FunctionId, type FunctionSpec } from "../shared/wiring.js";
+import { DEFAULT_PRICES, type Prices } from "../shared/domain/jobs/cost-estimate.js";
 
 export interface PipelineSettings {
   /** OpenAI-compatible provider endpoint, e.g. https://api.together.xyz/v1. */
@@ -48,6 +49,31 @@ export interface PipelineSettings {
    * this ACM certificate for wss://. Unset: no gateway (batch only).
    */
   realtimeCertificateArn?: string;
+  /**
+   * Deleting an object from the input bucket deletes the jobs made from it: their transcripts, work objects,
+   * utterance items and records (erasure requests). Off: jobs outlive their recordings until they expire.
+   */
+  deleteJobsWithSource: boolean;
+  /**
+   * Every job is redacted (as with `redact=pii`) and only the redacted outputs are kept: the original
+   * transcripts are not written and the utterance items hold the redacted text.
+   */
+  redactionMandatory: boolean;
+  /**
+   * The most bytes a recording by URL may be (a `*.url.json` pointer in the input bucket): checked against
+   * Content-Length, then counted while it is copied into the work bucket.
+   */
+  urlMaxBytes: number;
+  /**
+   * Prices in US dollars, for the cost each job's record and notification show and for the cost caps
+   * (shared/domain/jobs/cost-estimate.ts). Defaults: Together's openai/whisper-large-v3 ($0.0015 per audio
+   * minute) and Lambda x86 in us-east-1 ($0.0000166667 per GB-second, $0.20 per million requests).
+   */
+  prices: Prices;
+  /** A job's cost limit when its `max-cost` metadata sets none, US dollars; unset: none. */
+  maxJobCost?: number;
+  /** The most the deployment spends per UTC day (jobs' estimates reserved as they start), US dollars; unset: none. */
+  maxDailyCost?: number;
 }
 
 /** The range AWS accepts for an SQS event source's maximum concurrency (providerMaxInFlight is the transcriber's). */
@@ -72,6 +98,10 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   providerTimeoutMs: DEFAULTS.providerTimeoutMs,
   providerMaxAttempts: DEFAULTS.providerMaxAttempts,
   logRetentionDays: 30,
+  deleteJobsWithSource: false,
+  redactionMandatory: false,
+  urlMaxBytes: DEFAULTS.urlMaxBytes,
+  prices: DEFAULT_PRICES,
 };
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
@@ -123,6 +153,17 @@ const settingsSchema = z
     alarmEmail: textSetting(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, (v) => `alarmEmail is not an e-mail address: ${v}`),
     providerSecretName: textSetting(/^[A-Za-z0-9/_+=.@-]{1,512}$/, (v) => `providerSecretName has characters Secrets Manager does not allow: ${v}`),
     realtimeCertificateArn: z.string().optional(),
+    deleteJobsWithSource: z.boolean({ error: (issue) => `deleteJobsWithSource must be true or false, got ${String(issue.input)}` }),
+    redactionMandatory: z.boolean({ error: (issue) => `redactionMandatory must be true or false, got ${String(issue.input)}` }),
+    // 1 MiB..20 GiB: the copy and its decoding share the chunker's 15 minutes.
+    urlMaxBytes: numberSetting("urlMaxBytes", { min: 1024 ** 2, max: 20 * 1024 ** 3 }, true),
+    prices: z.object({
+      providerPerAudioMinute: numberSetting("prices.providerPerAudioMinute" as keyof PipelineSettings, { min: 0, max: 100 }, false),
+      lambdaPerGbSecond: numberSetting("prices.lambdaPerGbSecond" as keyof PipelineSettings, { min: 0, max: 1 }, false),
+      lambdaPerRequest: numberSetting("prices.lambdaPerRequest" as keyof PipelineSettings, { min: 0, max: 1 }, false),
+    }),
+    maxJobCost: numberSetting("maxJobCost", OPTION_LIMITS.maxCost, false).optional(),
+    maxDailyCost: numberSetting("maxDailyCost", { min: 0, max: 10_000_000 }, false).optional(),
   })
   .superRefine(
     (s, ctx) => {
@@ -150,7 +191,9 @@ const settingsSchema = z
 /** Fills defaults and validates; throws one error listing every problem. */
 export function resolveSettings(partial: Partial<PipelineSettings> = {}): PipelineSettings {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...defined });
+  // Prices given in part (a context value for one of them) keep the defaults of the others.
+  const prices = { ...DEFAULT_SETTINGS.prices, ...(partial.prices ?? {}) };
+  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...defined, prices });
   if (!parsed.success) throw new Error(`invalid stack settings:\n- ${parsed.error.issues.map((issue) => issue.message).join("\n- ")}`);
   return parsed.data;
 }
@@ -183,6 +226,14 @@ export function settingsFromContext(tryGetContext: (key: string) => unknown): Pi
     const v = str(name);
     return v === undefined ? undefined : Number(v);
   };
+  // -c gives "true"/"false"; cdk.json a boolean. Anything else is passed on as it is, for the schema to refuse.
+  const flag = (name: keyof PipelineSettings): boolean | undefined => {
+    const v = tryGetContext(CONTEXT_PREFIX + name);
+    if (v === undefined || v === null || v === "") return undefined;
+    if (v === true || v === "true") return true;
+    if (v === false || v === "false") return false;
+    return v as boolean;
+  };
   return resolveSettings({
     providerBaseUrl: str("providerBaseUrl"),
     model: str("model"),
@@ -196,5 +247,34 @@ export function settingsFromContext(tryGetContext: (key: string) => unknown): Pi
     alarmEmail: str("alarmEmail"),
     providerSecretName: str("providerSecretName"),
     realtimeCertificateArn: str("realtimeCertificateArn"),
+    deleteJobsWithSource: flag("deleteJobsWithSource"),
+    redactionMandatory: flag("redactionMandatory"),
+    prices: pricesFromContext(tryGetContext),
+    maxJobCost: num("maxJobCost"),
+    maxDailyCost: num("maxDailyCost"),
+    urlMaxBytes: num("urlMaxBytes"),
   });
+}
+
+/**
+ * `prices` from context: an object in cdk.json (`"stt:prices": {"providerPerAudioMinute": 0.006}`), JSON text
+ * with `-c stt:prices='{"providerPerAudioMinute":0.006}'`, or one price with `-c stt:prices.providerPerAudioMinute=0.006`.
+ * What is not given keeps its default.
+ */
+function pricesFromContext(tryGetContext: (key: string) => unknown): Prices {
+  const whole = tryGetContext(`${CONTEXT_PREFIX}prices`);
+  let prices: Record<string, unknown> = {};
+  if (typeof whole === "string" && whole.trim() !== "") {
+    try {
+      prices = JSON.parse(whole) as Record<string, unknown>;
+    } catch {
+      throw new Error(`invalid stack settings:\n- ${CONTEXT_PREFIX}prices is not JSON: ${whole}`);
+    }
+  } else if (whole && typeof whole === "object") prices = { ...(whole as Record<string, unknown>) };
+  for (const name of Object.keys(DEFAULT_PRICES)) {
+    const one = tryGetContext(`${CONTEXT_PREFIX}prices.${name}`);
+    if (one !== undefined && one !== null && one !== "") prices[name] = one;
+  }
+  const numbers = Object.fromEntries(Object.entries(prices).map(([name, value]) => [name, typeof value === "string" ? Number(value) : value]));
+  return { ...DEFAULT_PRICES, ...numbers } as Prices;
 }

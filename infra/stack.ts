@@ -28,6 +28,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import {
   ENV,
   indexesOf,
+  receivesRemovals,
   TABLE_INDEXES,
   wiring,
   type BucketId,
@@ -201,7 +202,7 @@ export class SpeechToTextStack extends Stack {
 
     // ---- Job table: the job item (pk JOB#<id>, sk JOB), its utterances (sk UTT#...), realtime
     // session items (pk SESSION#<id>); jobs by source object through the sparse bySource index, live
-    // sessions by heartbeat through the sparse byHeartbeat index.
+    // sessions by heartbeat through the sparse byHeartbeat index, jobs newest first through byCreated.
     const t = wiring.table;
     this.table = new dynamodb.Table(this, "Jobs", {
       partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -276,6 +277,12 @@ export class SpeechToTextStack extends Stack {
       [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
       [ENV.providerMaxAttempts]: String(settings.providerMaxAttempts),
       [ENV.retentionDays]: String(settings.retentionDays),
+      // Read by the stitcher (pipeline/redact-outputs.ts); every function gets it, so none can disagree.
+      [ENV.redactionMandatory]: String(settings.redactionMandatory),
+      // Prices: every function that may end a job settles its cost (shared/pipeline/cost-cap.ts).
+      [ENV.priceProviderPerAudioMinute]: String(settings.prices.providerPerAudioMinute),
+      [ENV.priceLambdaPerGbSecond]: String(settings.prices.lambdaPerGbSecond),
+      [ENV.priceLambdaPerRequest]: String(settings.prices.lambdaPerRequest),
     };
 
     const build = (functionId: FunctionId, spec: FunctionSpec): PipelineFunction => {
@@ -293,6 +300,11 @@ export class SpeechToTextStack extends Stack {
           // and the chunker plans segment lengths for it.
           [ENV.providerMaxInFlight]: String(settings.providerMaxInFlight),
           ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
+          // The function that takes uploads also copies recordings given by URL (shared/sources/url-source.ts).
+          ...(spec.trigger.kind === "s3" ? { [ENV.urlMaxBytes]: String(settings.urlMaxBytes) } : {}),
+          // The cost caps are checked where jobs start (the chunker), before anything reaches the provider.
+          ...(spec.trigger.kind === "s3" && settings.maxJobCost !== undefined ? { [ENV.maxJobCost]: String(settings.maxJobCost) } : {}),
+          ...(spec.trigger.kind === "s3" && settings.maxDailyCost !== undefined ? { [ENV.maxDailyCost]: String(settings.maxDailyCost) } : {}),
         },
       });
       const { access } = spec;
@@ -319,6 +331,12 @@ export class SpeechToTextStack extends Stack {
         case "s3": {
           // No suffix filter: the chunker answers a non-audio upload with a FAILED record and a notification.
           this.buckets[trigger.bucket].addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn.fn));
+          // Erasure requests (deleteJobsWithSource): a deleted recording deletes its jobs, with only the rights that takes.
+          if (receivesRemovals(trigger, settings)) {
+            this.buckets[trigger.bucket].addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.LambdaDestination(fn.fn));
+            for (const d of trigger.removals.deletes) fn.grantDeleteObjects(this.buckets[d.bucket], d.prefix);
+            fn.grantDeleteJobItems(this.table);
+          }
           // S3 invokes asynchronously: after Lambda's two retries the event would be
           // dropped; keep it in a queue with an alarm instead.
           new lambda.EventInvokeConfig(this, `${capitalize(functionId)}AsyncInvoke`, {
@@ -466,7 +484,11 @@ export class SpeechToTextStack extends Stack {
     out("SourceIndexName", wiring.table.sourceIndex.name, "GSI: gsi1pk = SOURCE#<bucket>/<key>");
     out("TopicArn", this.topic.topicArn, "Job COMPLETED/FAILED notifications");
     out("AlarmTopicArn", this.alarmTopic.topicArn, "CloudWatch alarm notifications");
-    out("EventBusArn", eventBusArn, `Job events: source ${wiring.eventSource}, detail-type "${wiring.eventDetailType}"`);
+    out(
+      "EventBusArn",
+      eventBusArn,
+      `Job events: source ${wiring.eventSource}, detail-type "${wiring.eventDetailType}" (job ended) or "${wiring.transcriptChangedDetailType}" (speaker renamed)`,
+    );
     out("SegmentsQueueUrl", this.queues.segments.queue.queueUrl, "Segments to transcribe");
     out("StitchQueueUrl", this.queues.stitch.queue.queueUrl, "Jobs ready to stitch");
     out("SegmentsDlqUrl", this.queues.segments.deadLetterQueue.queueUrl, "Dead-lettered segment messages");

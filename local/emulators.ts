@@ -28,6 +28,8 @@ export interface LocalEmulators extends Emulators {
    * same bytes uploaded twice are two events. Ends when `signal` aborts.
    */
   objectsCreated(bucket: string, signal: AbortSignal): AsyncIterable<ObjectCreated>;
+  /** Every object deleted from `bucket`, once per request that deleted it, as S3 ObjectRemoved notifications report them. */
+  objectsRemoved(bucket: string, signal: AbortSignal): AsyncIterable<ObjectCreated>;
 }
 
 export interface EmulatorOptions {
@@ -65,6 +67,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Loc
     awsEndpoint: `http://127.0.0.1:${fauxqs.port}`,
     dynamodbEndpoint: `http://127.0.0.1:${dynamodbPort}`,
     objectsCreated: (bucket, signal) => uploadsTo(fauxqs.spy, bucket, signal),
+    objectsRemoved: (bucket, signal) => uploadsTo(fauxqs.spy, bucket, signal, "deleted"),
     async stop() {
       await fauxqs.stop();
       await new Promise<void>((resolve) => db.close(() => resolve()));
@@ -72,10 +75,15 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Loc
   };
 }
 
-async function* uploadsTo(spy: MessageSpyReader, bucket: string, signal: AbortSignal): AsyncGenerator<ObjectCreated> {
+async function* uploadsTo(
+  spy: MessageSpyReader,
+  bucket: string,
+  signal: AbortSignal,
+  status: "uploaded" | "deleted" = "uploaded",
+): AsyncGenerator<ObjectCreated> {
   // Spy events are objects of their own: the ones handed out already are known by identity.
   const taken = new WeakSet<SpyMessage>();
-  const isNew = (m: SpyMessage) => m.service === "s3" && m.status === "uploaded" && m.bucket === bucket && !taken.has(m);
+  const isNew = (m: SpyMessage) => m.service === "s3" && m.status === status && m.bucket === bucket && !taken.has(m);
   const aborted = new Promise<undefined>((resolve) => {
     if (signal.aborted) resolve(undefined);
     else signal.addEventListener("abort", () => resolve(undefined), { once: true });

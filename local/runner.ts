@@ -45,6 +45,8 @@ export interface S3Source {
   timeoutMs: number;
   /** Lambda's on-failure destination: an event still failing after the retries goes there, in Lambda's record. */
   failureQueueUrl?: string;
+  /** The bucket's deletions, when its ObjectRemoved events reach the function too (LocalEmulators.objectsRemoved). */
+  objectsRemoved?: (bucket: string, signal: AbortSignal) => AsyncIterable<ObjectCreated>;
 }
 
 export interface RunnerStats {
@@ -71,6 +73,7 @@ export class EventRunner {
 
   addS3Source(source: S3Source): void {
     this.loops.push(this.consumeUploads(source));
+    if (source.objectsRemoved) this.loops.push(this.consumeRemovals(source, source.objectsRemoved));
   }
 
   async stop(): Promise<void> {
@@ -155,6 +158,16 @@ export class EventRunner {
     await Promise.allSettled(invocations);
   }
 
+  /** One invocation per deletion, as S3 notifies Lambda of ObjectRemoved events: in order, one at a time. */
+  private async consumeRemovals(source: S3Source, removed: NonNullable<S3Source["objectsRemoved"]>): Promise<void> {
+    for await (const object of removed(source.bucket, this.stopping.signal)) {
+      const event = s3Event(object.bucket, object.key, "", 0, this.region, undefined, "ObjectRemoved:Delete");
+      await this.deliverS3(source, event).catch((error: Error) =>
+        this.log.error("a deletion's event could not be handed on", { fn: source.name, error: error.message }),
+      );
+    }
+  }
+
   private async describe(created: ObjectCreated): Promise<S3Event> {
     try {
       const head = await this.clients.s3.send(new HeadObjectCommand({ Bucket: created.bucket, Key: created.key }));
@@ -232,7 +245,15 @@ function toSqsRecord(m: Message, queueArn: string, region: string): SQSRecord {
 }
 
 /** The event S3 sends Lambda: keys URL-encoded, spaces as '+'. */
-export function s3Event(bucket: string, key: string, etag: string, size: number, region = "us-east-1", versionId?: string): S3Event {
+export function s3Event(
+  bucket: string,
+  key: string,
+  etag: string,
+  size: number,
+  region = "us-east-1",
+  versionId?: string,
+  eventName = "ObjectCreated:Put",
+): S3Event {
   const encodedKey = encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/");
   return {
     Records: [
@@ -241,7 +262,7 @@ export function s3Event(bucket: string, key: string, etag: string, size: number,
         eventSource: "aws:s3",
         awsRegion: region,
         eventTime: new Date().toISOString(),
-        eventName: "ObjectCreated:Put",
+        eventName,
         userIdentity: { principalId: "local" },
         requestParameters: { sourceIPAddress: "127.0.0.1" },
         responseElements: { "x-amz-request-id": "local", "x-amz-id-2": "local" },

@@ -11,6 +11,11 @@ import { EventRunner } from "./runner.js";
 import { localTopology, type LocalOverrides } from "./topology.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { restoreBucket, saveBucket } from "./output-mirror.js";
+import { parseHostPort } from "../shared/sources/url-address.js";
+import { DEFAULTS, ENV } from "../shared/wiring.js";
+import { providerAttemptMetered } from "../shared/pipeline/invocation-meter.js";
+import { costSettingsFromEnv, type CostSettings } from "../shared/config.js";
+import { VOICES_PREFIX } from "../shared/domain/speakers/enrolled-voices.js";
 
 /** A local stack: the wiring's resources and triggers with its numbers, but for the overrides (LocalOverrides) given here. */
 export interface LocalStackOptions extends LocalOverrides {
@@ -21,6 +26,8 @@ export interface LocalStackOptions extends LocalOverrides {
   dataDir?: string;
   /** Where the output bucket is mirrored across restarts (with dataDir). */
   outputsDir?: string;
+  /** Where the input bucket's voices/ (enrollment clips) is mirrored across restarts (with dataDir): voice items point at them. */
+  voicesDir?: string;
   awsPort?: number;
   dynamodbPort?: number;
   log?: Log;
@@ -34,6 +41,15 @@ export interface LocalStackOptions extends LocalOverrides {
   /** Replaces the provider client's settings from the configuration (tests: seeded jitter, short backoff, retry hooks). */
   providerClient?: Partial<ProviderClientOptions>;
   checkpoint?: PipelineContext["checkpoint"];
+  /**
+   * Recordings by URL on this stack. `allow`: host:port pairs (`127.0.0.1:8443`) the fetcher may reach although
+   * they are not public addresses (a test's own server; redirects elsewhere stay refused); `trustedCa`: PEM
+   * certificates trusted besides Node's (that server's self-signed one); `maxBytes`: the size limit. Local
+   * only: AWS has no setting for the first two.
+   */
+  urlSources?: { allow?: readonly string[]; trustedCa?: readonly string[]; maxBytes?: number };
+  /** Prices and cost caps (tests: a daily limit), over the environment's (STT_PRICE_*, STT_MAX_JOB_COST, STT_MAX_DAILY_COST). */
+  cost?: Partial<CostSettings>;
 }
 
 export interface LocalStack {
@@ -69,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     maxReceiveCount: options.maxReceiveCount,
     providerMaxInFlight: options.providerMaxInFlight,
     transcriberConcurrency: options.transcriberConcurrency,
+    deleteJobsWithSource: options.deleteJobsWithSource,
   };
   const topology = localTopology(overrides);
   const resources = await createResources(clients, rawDynamo, overrides);
@@ -86,6 +103,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // A shortened visibility timeout (tests) also shortens retry backoffs, so retries keep the test's pace;
     // the CLI caps them on its own, so a local job with an unreachable provider fails in well under a minute.
     retryDelayCapSeconds: options.retryDelayCapSeconds ?? options.visibilityTimeoutSeconds,
+    urlSources: {
+      maxBytes: options.urlSources?.maxBytes ?? fromEnv.urlSources?.maxBytes ?? DEFAULTS.urlMaxBytes,
+      allow: options.urlSources?.allow?.map(parseHostPort),
+      trustedCa: options.urlSources?.trustedCa,
+    },
+    // The caller's environment sets prices and caps, as the stack settings set them in AWS (`STT_MAX_DAILY_COST=10 stt up`).
+    cost: { ...costSettingsFromEnv(process.env), ...options.cost },
+    // As the stack setting redactionMandatory sets it in AWS (`STT_REDACTION_MANDATORY=true stt up`).
+    redactionMandatory: process.env[ENV.redactionMandatory] === "true",
   };
   const provider = new ProviderClient({
     baseUrl: config.provider.baseUrl,
@@ -94,11 +120,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     maxAttempts: config.provider.maxAttempts,
     // As in Lambda: the provider slots in the table bound what is in flight, whoever sends it.
     limiter: providerSlots(clients.dynamo, config),
+    // As in Lambda: each attempt's audio counts for the invocation that sent it (the job's cost).
+    onRequest: providerAttemptMetered,
     ...options.providerClient,
   });
   const ffmpeg = ffmpegPaths({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
   const ctx = createContext(config, clients, ffmpeg, log, { provider, checkpoint: options.checkpoint });
   if (options.outputsDir) await restoreBucket(clients.s3, resources.buckets.output, options.outputsDir);
+  if (options.voicesDir) await restoreBucket(clients.s3, resources.buckets.input, options.voicesDir, VOICES_PREFIX);
   await recoverInterruptedJobs(ctx, rawDynamo);
 
   const runner = new EventRunner(clients, log);
@@ -114,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         retryDelaysMs: source.retryDelaysMs,
         timeoutMs: source.timeoutMs,
         failureQueueUrl: resources.queuesByName[source.failureQueueName].url,
+        objectsRemoved: source.removals ? emulators.objectsRemoved : undefined,
       });
     } else {
       const queue = resources.queuesByName[source.queueName];
@@ -140,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async stop() {
       await runner.stop();
       if (options.outputsDir) await saveBucket(clients.s3, resources.buckets.output, options.outputsDir);
+      if (options.voicesDir) await saveBucket(clients.s3, resources.buckets.input, options.voicesDir, VOICES_PREFIX);
       await emulators.stop();
     },
   };

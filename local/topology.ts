@@ -7,6 +7,7 @@
 import {
   DEAD_LETTER_RETENTION_DAYS,
   deadLetterVisibilitySeconds,
+  receivesRemovals,
   sqsConcurrency,
   wiring,
   type BucketId,
@@ -33,6 +34,11 @@ export interface LocalOverrides {
   providerMaxInFlight?: number;
   /** The transcriber's concurrency: the provider cap, as in the CDK stack, unless set apart from it. */
   transcriberConcurrency?: number;
+  /**
+   * Not a departure: the deploy setting of the same name (infra/settings.ts, default off). On, deleting an
+   * object from the input bucket deletes its jobs, as the wiring's `removals` say.
+   */
+  deleteJobsWithSource?: boolean;
 }
 
 /**
@@ -71,6 +77,8 @@ export type LocalSource =
       timeoutMs: number;
       /** Lambda's on-failure destination: the event it gave up on goes to this queue. */
       failureQueueName: string;
+      /** The bucket's ObjectRemoved events reach it too (the wiring's `removals`, with the stack's setting). */
+      removals: boolean;
     }
   | {
       kind: "sqs";
@@ -140,6 +148,7 @@ export function localTopology(overrides: LocalOverrides = {}): LocalTopology {
           retryDelaysMs: LOCAL_ASYNC_RETRY_DELAYS_MS,
           timeoutMs: timeoutMs(fn),
           failureQueueName: trigger.failureQueueName,
+          removals: receivesRemovals(trigger, { deleteJobsWithSource: overrides.deleteJobsWithSource ?? false }),
         });
         break;
       case "sqs": {

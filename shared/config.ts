@@ -5,7 +5,9 @@
  * one reader and one secret parser.
  */
 import type { ProviderClientOptions } from "./provider/client.js";
+import type { UrlFetchSettings } from "./sources/url-fetch.js";
 import { DEFAULTS, ENV, LIVE_PROVIDER_BUDGET, wiring } from "./wiring.js";
+import { DEFAULT_PRICES, type Prices } from "./domain/jobs/cost-estimate.js";
 
 /** Resolved names of the resources a handler talks to. */
 export interface PipelineConfig {
@@ -39,6 +41,39 @@ export interface PipelineConfig {
    * short visibility timeout (tests) keeps its retries within it.
    */
   retryDelayCapSeconds?: number;
+  /**
+   * Recordings by URL (shared/sources/): the size limit from the environment. The local stack alone adds an
+   * allow list of host:port and a trusted CA for its tests' own https server; no variable sets those.
+   * Unset: the default limit.
+   */
+  urlSources?: UrlFetchSettings;
+  /** Prices and cost caps (pipeline/cost-cap.ts); unset: the default prices, no caps. */
+  cost?: CostSettings;
+  /** Every job redacted, and only the redacted outputs and utterances kept (STT_REDACTION_MANDATORY=true). */
+  redactionMandatory?: boolean;
+}
+
+/** What jobs cost and how much they may: prices in US dollars, and the caps (none when unset). */
+export interface CostSettings {
+  prices: Prices;
+  /** A job's limit when its own `max-cost` metadata sets none. */
+  maxJobCost?: number;
+  /** The most the deployment spends per UTC day, jobs' estimates reserved as they start. */
+  maxDailyCost?: number;
+}
+
+/** The cost settings from the environment (STT_PRICE_*, STT_MAX_JOB_COST, STT_MAX_DAILY_COST). */
+export function costSettingsFromEnv(env: Env): CostSettings {
+  const optional = (name: string) => (env[name] ? numberEnv(env, name, 0) : undefined);
+  return {
+    prices: {
+      providerPerAudioMinute: numberEnv(env, ENV.priceProviderPerAudioMinute, DEFAULT_PRICES.providerPerAudioMinute),
+      lambdaPerGbSecond: numberEnv(env, ENV.priceLambdaPerGbSecond, DEFAULT_PRICES.lambdaPerGbSecond),
+      lambdaPerRequest: numberEnv(env, ENV.priceLambdaPerRequest, DEFAULT_PRICES.lambdaPerRequest),
+    },
+    maxJobCost: optional(ENV.maxJobCost),
+    maxDailyCost: optional(ENV.maxDailyCost),
+  };
 }
 
 export interface ProviderConfig {
@@ -89,6 +124,9 @@ export function configFromEnv(env: Env, apiKey: () => Promise<string> = provider
     ffmpegPath: env[ENV.ffmpegPath] || undefined,
     ffprobePath: env[ENV.ffprobePath] || undefined,
     retentionDays: env[ENV.retentionDays] ? numberEnv(env, ENV.retentionDays, 0) : undefined,
+    urlSources: { maxBytes: numberEnv(env, ENV.urlMaxBytes, DEFAULTS.urlMaxBytes) },
+    cost: costSettingsFromEnv(env),
+    redactionMandatory: env[ENV.redactionMandatory] === "true",
   };
 }
 

@@ -8,7 +8,7 @@ export type BucketId = "input" | "work" | "output";
 export type QueueId = "segments" | "stitch";
 export type FunctionId = "chunker" | "transcriber" | "stitcher" | "deadLetter" | "sessionSweeper";
 /** The job table's global secondary indexes (wiring.table.<id>). */
-export type TableIndexId = "sourceIndex" | "liveSessionIndex";
+export type TableIndexId = "sourceIndex" | "liveSessionIndex" | "recentIndex";
 
 export interface BucketSpec {
   /** Logical name; the local stack uses it as the bucket name, CDK lets AWS name it. */
@@ -39,7 +39,17 @@ export type Trigger =
    * Events the function still fails on (after Lambda's retries) go to
    * `failureQueueName`, which the dead-letter function drains.
    */
-  | { kind: "s3"; bucket: BucketId; failureQueueName: string; asyncRetries: number }
+  | {
+      kind: "s3";
+      bucket: BucketId;
+      failureQueueName: string;
+      asyncRetries: number;
+      /**
+       * ObjectRemoved events of the bucket reach the function too when the deployment's setting `when` is on
+       * (infra/settings.ts; the local stack's option of the same name), with the access handling them needs.
+       */
+      removals?: RemovalTrigger;
+    }
   | {
       kind: "sqs";
       queue: QueueId;
@@ -54,6 +64,27 @@ export type Trigger =
   | { kind: "sqsDeadLetter"; queues: readonly QueueId[]; asyncFailures: readonly FunctionId[]; batchSize: number }
   /** An EventBridge schedule: the function runs every `everyMinutes`, with no input that matters. */
   | { kind: "schedule"; everyMinutes: number };
+
+/**
+ * Deleting an input object deletes the jobs made from it (erasure requests: pipeline/delete-job.ts's
+ * deleteJobsOfSource), in deployments that turn `when` on: the function then receives the bucket's
+ * ObjectRemoved events and may delete under `deletes` and delete job items and utterances.
+ */
+export interface RemovalTrigger {
+  when: "deleteJobsWithSource";
+  /** s3:ListBucket and s3:DeleteObject under each prefix. */
+  deletes: ReadonlyArray<{ bucket: BucketId; prefix: string }>;
+}
+
+/** Deployment switches that change which events reach a function (infra/settings.ts holds their defaults). */
+export interface EventSettings {
+  deleteJobsWithSource: boolean;
+}
+
+/** Whether an S3 trigger also receives the bucket's ObjectRemoved events in a deployment with `settings`. */
+export function receivesRemovals(trigger: Trigger, settings: EventSettings): trigger is Extract<Trigger, { kind: "s3" }> & { removals: RemovalTrigger } {
+  return trigger.kind === "s3" && trigger.removals !== undefined && settings[trigger.removals.when];
+}
 
 export interface FunctionSpec {
   /** Folder under functions/ holding handler.ts. */
@@ -82,6 +113,16 @@ export interface FunctionSpec {
 export const MEDIA_SUFFIXES = [
   ".wav", ".mp3", ".m4a", ".mp4", ".webm", ".flac", ".ogg", ".oga", ".opus", ".aac", ".mov", ".mkv",
 ] as const;
+
+/**
+ * A recording by URL: a JSON pointer `{"url": "https://…", "options": {…}}` under a key with this ending
+ * (shared/sources/url-pointer.ts). The chunker copies what the URL serves into the work bucket and chunks the
+ * copy; with MEDIA_SUFFIXES, the keys it takes as jobs (the trigger itself has no suffix filter).
+ */
+export const URL_POINTER_SUFFIX = ".url.json";
+
+/** Every key ending the chunker starts a job for; others end FAILED with a reason. */
+export const CHUNKER_SUFFIXES = [...MEDIA_SUFFIXES, URL_POINTER_SUFFIX] as const;
 
 const PROVIDER_CAP = { maxInFlight: 32 } as const;
 
@@ -121,6 +162,11 @@ export const wiring = {
      * time. Sparse: a session leaves it when it ends, so the orphan sweep reads only live sessions.
      */
     liveSessionIndex: { name: "byHeartbeat", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+    /**
+     * Jobs newest first, without a scan: gsi3pk = JOBS, gsi3sk = createdAt#jobId (job-store.ts's recentJobs). One
+     * partition for every job: enough for the viewer's list at this pipeline's job rates (a job is minutes of work).
+     */
+    recentIndex: { name: "byCreated", partitionKey: "gsi3pk", sortKey: "gsi3sk" },
     ttlAttribute: "expiresAt",
   },
 
@@ -128,6 +174,8 @@ export const wiring = {
 
   /** EventBridge detail-type, as Amazon Transcribe names its own job events. */
   eventDetailType: "Transcription Job State Change",
+  /** EventBridge detail-type of a completed job whose transcript changed (a speaker renamed). */
+  transcriptChangedDetailType: "Transcript Changed",
   eventSource: "stt.pipeline",
 
   /**
@@ -140,14 +188,23 @@ export const wiring = {
   functions: {
     chunker: {
       entry: "chunker",
-      trigger: { kind: "s3", bucket: "input", failureQueueName: "stt-chunker-failures", asyncRetries: 2 },
+      trigger: {
+        kind: "s3",
+        bucket: "input",
+        failureQueueName: "stt-chunker-failures",
+        asyncRetries: 2,
+        // A deleted recording deletes its jobs: their outputs, work objects, utterances and records.
+        removals: { when: "deleteJobsWithSource", deletes: [{ bucket: "work", prefix: "jobs/" }, { bucket: "output", prefix: "jobs/" }] },
+      },
       timeoutSeconds: 900,
       // For CPU, not memory: ffmpeg decodes on one core while the FLAC encoder worker (audio/flac-pool.ts)
       // runs on another; Lambda gives ~1.7 vCPU at 3008 MB (~1.2 at 2048, where the two would take turns).
       memoryMb: 3008,
       ephemeralStorageMb: 1024,
       needsFfmpeg: true,
-      access: { read: ["input"], write: ["work"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: false },
+      // The provider: one diarized request per voice clip registered under voices/ (enroll-voice.ts).
+      // Reads the work bucket too: a recording by URL is copied there first, then read back like an upload.
+      access: { read: ["input", "work"], write: ["work"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: true },
     },
     transcriber: {
       entry: "transcriber",
@@ -166,9 +223,11 @@ export const wiring = {
       timeoutSeconds: 300,
       memoryMb: 1769,
       ephemeralStorageMb: 512,
-      // Speakers are settled before the stitch is asked for: the stitcher never calls the provider.
-      needsFfmpeg: false,
-      access: { read: ["work"], write: ["output"], send: [], table: "readWrite", publish: true, providerSecret: false },
+      // Speakers are settled before the stitch is asked for: the stitcher never calls the provider. It reads the
+      // source (input bucket, or a URL recording's copy in the work bucket) with ffmpeg for redact=pii's
+      // silenced audio (pipeline/redact-outputs.ts).
+      needsFfmpeg: true,
+      access: { read: ["work", "input"], write: ["output"], send: [], table: "readWrite", publish: true, providerSecret: false },
     },
     deadLetter: {
       entry: "dead-letter",
@@ -227,7 +286,7 @@ export function sqsConcurrency(trigger: Extract<Trigger, { kind: "sqs" }>, provi
 
 /** Every index of the job table (string keys, all attributes projected): what CDK and the local stack create. */
 export const TABLE_INDEXES: ReadonlyArray<{ id: TableIndexId; name: string; partitionKey: string; sortKey: string }> = (
-  ["sourceIndex", "liveSessionIndex"] as const
+  ["sourceIndex", "liveSessionIndex", "recentIndex"] as const
 ).map((id) => ({ id, ...wiring.table[id] }));
 
 /** The indexes a function queries: its wiring's, else the source index. */
@@ -258,6 +317,17 @@ export const ENV = {
   providerMaxAttempts: "STT_PROVIDER_MAX_ATTEMPTS",
   retentionDays: "STT_RETENTION_DAYS",
   providerMaxInFlight: "STT_PROVIDER_MAX_IN_FLIGHT",
+  /** The most bytes a recording by URL may be (shared/sources/url-fetch.ts). */
+  urlMaxBytes: "STT_URL_MAX_BYTES",
+  /** Prices in US dollars (domain/jobs/cost-estimate.ts's DEFAULT_PRICES when unset). */
+  priceProviderPerAudioMinute: "STT_PRICE_PROVIDER_PER_AUDIO_MINUTE",
+  priceLambdaPerGbSecond: "STT_PRICE_LAMBDA_PER_GB_SECOND",
+  priceLambdaPerRequest: "STT_PRICE_LAMBDA_PER_REQUEST",
+  /** Cost caps in US dollars (pipeline/cost-cap.ts): a job's default limit, and the deployment's per UTC day. Unset: none. */
+  maxJobCost: "STT_MAX_JOB_COST",
+  maxDailyCost: "STT_MAX_DAILY_COST",
+  /** "true": every job is redacted (redact=pii) and only the redacted outputs are kept (infra setting redactionMandatory). */
+  redactionMandatory: "STT_REDACTION_MANDATORY",
 } as const;
 
 /**
@@ -275,6 +345,8 @@ export const DEFAULTS = {
    */
   providerTimeoutMs: 75_000,
   providerMaxAttempts: 3,
+  /** A recording by URL larger than this is refused (checked against Content-Length, then counted): 2 GiB. */
+  urlMaxBytes: 2 * 1024 ** 3,
 } as const;
 
 /**

@@ -184,6 +184,20 @@ export class PipelineFunction extends Construct {
     if (bucket.encryptionKey) this.useKey("s3", true);
   }
 
+  /**
+   * s3:ListBucket and s3:DeleteObject under `prefix` only (deleting jobs: pipeline/delete-job.ts). DeleteObjects
+   * is authorised per object by s3:DeleteObject.
+   */
+  grantDeleteObjects(bucket: s3.IBucket, prefix: string): void {
+    this.grantListObjects(bucket, prefix);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:DeleteObject"], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  }
+
+  /** dynamodb:DeleteItem on the job table (a job item, conditionally; utterances go by BatchWriteItem). */
+  grantDeleteJobItems(table: dynamodb.ITable): void {
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["dynamodb:DeleteItem"], resources: [table.tableArn] }));
+  }
+
   /** sqs:SendMessage (SendMessageBatch is authorised by the same action). */
   grantSendMessages(queue: sqs.IQueue): void {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));

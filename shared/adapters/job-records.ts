@@ -1,5 +1,8 @@
-import type { TranscriptSegment } from "../domain/types.js";
-import type { JobRecord, UtteranceItem } from "./job-store.js";
+import type { NamedSegment } from "../domain/types.js";
+import type { CompletedFields, DailyCost, DailyReservation, JobCostEstimate, JobRecord, JobStatus, UsageDelta, UtteranceItem } from "./job-store.js";
+import type { CostUsd } from "../domain/jobs/cost-estimate.js";
+import type { VoiceRecord } from "../domain/speakers/enrolled-voices.js";
+import type { ListKind, ListRecord } from "../domain/vocabulary/term-list.js";
 
 /**
  * The job table as the steps use it: job-store.ts's JobStore over DynamoDB, or an in-memory one in the unit
@@ -30,22 +33,64 @@ export interface JobRecords {
   /** Hands back a speaker lease after a failed step, if it is still this holder's. */
   releaseSpeakers(jobId: string, lease: number): Promise<void>;
   /** RUNNING -> COMPLETED with the transcript's figures; false when the job had already ended. */
-  complete(
-    jobId: string,
-    fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration" | "audioSecondsBilled" | "billing">>,
-    now: Date,
-  ): Promise<boolean>;
+  complete(jobId: string, fields: CompletedFields, now: Date): Promise<boolean>;
+  /**
+   * A completed job's speaker named `name` (null: shown as its label again), and `transcriptRevision` one up,
+   * in one conditional write: the record after it, or undefined when the job is not COMPLETED or has no such speaker.
+   */
+  setSpeakerName(jobId: string, speakerId: string, name: string | null, now: Date): Promise<JobRecord | undefined>;
   /** The completed job's link and cost on its realtime session's item; false when the item is gone. */
   linkRealtimeSession(sessionId: string, link: { jobId: string; audioSecondsBilled: number }): Promise<boolean>;
+  /** One invocation's use added to its job's record (one ADD, whatever the job's state); nothing for a job that is gone. */
+  addUsage(jobId: string, usage: UsageDelta): Promise<void>;
+  /** The estimate the job was admitted with, and its daily reservation (pipeline/cost-cap.ts). */
+  setCostEstimate(jobId: string, estimate: JobCostEstimate): Promise<void>;
+  /** What a failed or cancelled job cost in dollars, set when its spend is settled. */
+  setCostUsd(jobId: string, costUsd: CostUsd): Promise<void>;
+  /** Reserves `usd` for the job on the day's counter, unless the total would pass `limitUsd`; a repeat finds it reserved. */
+  reserveDailyCost(day: string, jobId: string, usd: number, limitUsd: number): Promise<DailyReservation>;
+  /** The job's share from `reservedUsd` to `actualUsd`, the total by the difference; false when it is not the reservation any more. */
+  settleDailyCost(day: string, jobId: string, reservedUsd: number, actualUsd: number): Promise<boolean>;
+  /** The day's counter, or undefined when nothing was reserved that day. */
+  dailyCost(day: string): Promise<DailyCost | undefined>;
   /** Any non-terminal state -> FAILED; false when the job had already ended (or has no record). */
   fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean>;
+  /** CHUNKING or RUNNING -> CANCELLED, without outputs; false when the job is in neither state (or has no record). */
+  cancel(jobId: string, now: Date): Promise<boolean>;
+  /** Removes the job item while its status is one of `statuses`; true when it is gone (now or before). */
+  deleteJob(jobId: string, statuses: readonly JobStatus[]): Promise<boolean>;
+  /** Removes the job's utterance items (repeatable); how many there were. */
+  deleteUtterances(jobId: string): Promise<number>;
   /** The most recent retryable error, for a dead-lettered job's reason. */
   noteError(jobId: string, reason: string): Promise<void>;
   markNotified(jobId: string, now: Date): Promise<void>;
   /** One item per utterance, under keys the utterance decides, so a repeat overwrites the same items. */
-  putUtterances(jobId: string, utterances: TranscriptSegment[], expiresAt?: number): Promise<void>;
+  putUtterances(jobId: string, utterances: NamedSegment[], expiresAt?: number): Promise<void>;
   /** A job's utterances in time order, all or those starting within `range` (seconds). */
   utterances(jobId: string, range?: { from: number; to: number }): Promise<UtteranceItem[]>;
   /** Jobs made from one source object, newest first (the table's source index). */
   jobsForSource(bucket: string, key: string, indexName: string): Promise<JobRecord[]>;
+  /** Jobs newest first (the table's recent-jobs index, no scan), at most `limit`; with `status`, only those in it. */
+  recentJobs(opts: { limit: number; status?: JobStatus }): Promise<JobRecord[]>;
+  /**
+   * Stores an enrolled voice (`VOICE#<name>`) unless the item already holds the registration of the same object
+   * version (a redelivered event): the item that is stored either way.
+   */
+  putVoice(voice: VoiceRecord): Promise<VoiceRecord>;
+  /** The voice item, or undefined. */
+  getVoice(name: string): Promise<VoiceRecord | undefined>;
+  /** Every voice item, by name. */
+  listVoices(): Promise<VoiceRecord[]>;
+  /** Removes the voice; with `source`, only while the item is still that object's registration. False when nothing was removed. */
+  deleteVoice(name: string, source?: VoiceRecord["source"]): Promise<boolean>;
+  /**
+   * Stores a registered word list (`LIST#<kind>#<name>`) unless the item already holds the registration of the
+   * same object version: the item that is stored either way.
+   */
+  putList(list: ListRecord): Promise<ListRecord>;
+  getList(kind: ListKind, name: string): Promise<ListRecord | undefined>;
+  /** Every list of a kind, by name. */
+  listLists(kind: ListKind): Promise<ListRecord[]>;
+  /** False when there was none. */
+  deleteList(kind: ListKind, name: string): Promise<boolean>;
 }

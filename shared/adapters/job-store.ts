@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -9,11 +10,15 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
-import type { TranscriptSegment } from "../domain/types.js";
+import type { NamedSegment } from "../domain/types.js";
 import type { JobBilling } from "../domain/jobs/job-billing.js";
-import { JOB_STATUSES, TERMINAL_STATUSES, jobBillingSchema, type JobStatus } from "../domain/jobs/job-event.js";
+import { COST_STAGES, type CostStage, type CostUsd, type LambdaUsage } from "../domain/jobs/cost-estimate.js";
+import { JOB_STATUSES, TERMINAL_STATUSES, costUsdSchema, jobBillingSchema, lambdaUsageSchema, type JobStatus } from "../domain/jobs/job-event.js";
 import { issueText } from "../domain/options/options.js";
 import { PermanentError } from "../errors.js";
+import { wiring } from "../wiring.js";
+import { voiceRecordSchema, voiceSourceTag, type VoiceRecord } from "../domain/speakers/enrolled-voices.js";
+import { listRecordSchema, listSourceTag, type ListKind, type ListRecord } from "../domain/vocabulary/term-list.js";
 
 export type { JobStatus };
 export const TERMINAL: readonly JobStatus[] = TERMINAL_STATUSES;
@@ -24,6 +29,8 @@ export interface SourceObject {
   versionId?: string;
   etag?: string;
   size?: number;
+  /** A recording by URL (a `*.url.json` pointer): the URL without its query string, fragment or credentials. */
+  url?: string;
 }
 
 /** The job item: pk = JOB#<jobId>, sk = JOB. */
@@ -54,6 +61,22 @@ export interface JobRecord {
    */
   audioSecondsBilled?: number;
   billing?: JobBilling;
+  /**
+   * Lambda use per stage (chunker, transcriber, stitcher): GB-seconds and invocations, one ADD per invocation
+   * (pipeline/invocation-meter.ts), redeliveries included. Stored as flat attributes (`chunkerGbSeconds`,
+   * `chunkerInvocations`, ...): ADD cannot reach into a map that does not exist yet.
+   */
+  lambda?: LambdaUsage;
+  /** Provider audio sent for the job so far, every attempt that reached the provider (added per invocation). */
+  providerSecondsSent?: number;
+  /** Audio sent again so far (domain/jobs/job-billing.ts's retrySeconds; added per invocation). */
+  retrySeconds?: number;
+  /** Segments whose provider request was answered at least once: a request for one of them again is a retry. */
+  answeredSegments?: Set<number>;
+  /** The chunker's estimate (pipeline/cost-cap.ts), and the day and amount it reserved under the daily limit. */
+  costEstimate?: JobCostEstimate;
+  /** What the job cost in dollars: set when it completes, or when a failed or cancelled job is settled. */
+  costUsd?: CostUsd;
   /** The realtime session whose recording this job transcribes (S3 metadata `realtime-session`), if any. */
   realtimeSessionId?: string;
   error?: string;
@@ -66,11 +89,59 @@ export interface JobRecord {
   speakersSettled?: number;
   speakerLeaseUntil?: number;
   expiresAt?: number;
+  /**
+   * Completed jobs: speaker label -> the person's name, for the labels that have one (an enrolled voice found
+   * in the recording, or a rename: pipeline/rename-speaker.ts). Every output shows these names.
+   */
+  speakerNames?: Record<string, string>;
+  /** How many times the completed transcript was changed since (renames); absent = never. */
+  transcriptRevision?: number;
 }
 
-export interface UtteranceItem extends TranscriptSegment {
+/** The estimate a job was admitted with (pipeline/cost-cap.ts). */
+export interface JobCostEstimate {
+  usd: number;
+  /** The UTC day whose counter holds this job's reservation, when a daily limit applied. */
+  day?: string;
+  reservedUsd?: number;
+}
+
+/** What one invocation adds to its job's record (pipeline/invocation-meter.ts): one UpdateItem with ADD. */
+export interface UsageDelta {
+  stage: CostStage;
+  gbSeconds: number;
+  invocations: number;
+  providerSecondsSent: number;
+  retrySeconds: number;
+  answeredSegments: readonly number[];
+}
+
+/** The daily cost counter (`pk = COST#<yyyy-mm-dd>`, `sk = COST`): the total, and each job's share (`job_<id>`). */
+export interface DailyCost {
+  day: string;
+  totalUsd: number;
+  jobs: Record<string, number>;
+}
+
+export type DailyReservation = { reserved: true; already: boolean } | { reserved: false; spentUsd: number };
+
+/** An utterance item: the transcript's segment, with its speaker's name where the label has one. */
+export interface UtteranceItem extends NamedSegment {
   jobId: string;
 }
+
+/** The value of the recent-jobs index's partition key: every job is in it (wiring.table.recentIndex). */
+export const RECENT_INDEX_KEY = "JOBS";
+/** Items read per page of the recent-jobs index when filtering by state (the filter applies after the read). */
+const RECENT_FILTERED_PAGE = 25;
+/** The recent-jobs index's sort key: newest first when read backwards; the id keeps jobs of the same millisecond apart. */
+export const recentIndexSortKey = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;
+
+/** What the stitcher writes when it completes a job (JobRecords.complete). */
+export type CompletedFields = Required<
+  Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration" | "audioSecondsBilled" | "billing">
+> &
+  Pick<JobRecord, "speakerNames" | "costUsd">;
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
 /** The realtime gateway's session item, beside the job items in the same table (the gateway writes it; see realtime/). */
@@ -138,6 +209,8 @@ export class JobStore {
             ...record,
             gsi1pk: sourceIndexKey(job.source.bucket, job.source.key),
             gsi1sk: record.createdAt,
+            gsi3pk: RECENT_INDEX_KEY,
+            gsi3sk: recentIndexSortKey(record.createdAt, job.jobId),
           },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
@@ -287,15 +360,18 @@ export class JobStore {
    */
   async complete(
     jobId: string,
-    fields: Required<Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration" | "audioSecondsBilled" | "billing">>,
+    fields: CompletedFields,
     now: Date,
   ): Promise<boolean> {
     const applied = await this.conditionalUpdate({
       TableName: this.table,
       Key: jobKey(jobId),
+      // speakerNames is always a map (maybe empty), so a rename can set one of its entries.
       UpdateExpression:
         "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, " +
-        "audioSecondsBilled = :billed, billing = :billing, completedAt = :now, updatedAt = :now REMOVE stitchLeaseUntil",
+        "audioSecondsBilled = :billed, billing = :billing, speakerNames = :names, completedAt = :now, updatedAt = :now" +
+        (fields.costUsd ? ", costUsd = :cost" : "") +
+        " REMOVE stitchLeaseUntil",
       ConditionExpression: "#s = :running",
       ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
       ExpressionAttributeValues: {
@@ -308,10 +384,106 @@ export class JobStore {
         ":d": fields.duration,
         ":billed": fields.audioSecondsBilled,
         ":billing": fields.billing,
+        ":names": fields.speakerNames ?? {},
         ":now": now.toISOString(),
+        ...(fields.costUsd ? { ":cost": fields.costUsd } : {}),
       },
     });
     return applied;
+  }
+
+  /**
+   * Names a completed job's speaker (`name` null: back to its label) and counts the change in
+   * `transcriptRevision`, in one conditional update: the record after it, or undefined when the job is not
+   * COMPLETED or has no such speaker.
+   */
+  async setSpeakerName(jobId: string, speakerId: string, name: string | null, now: Date): Promise<JobRecord | undefined> {
+    const update = async (): Promise<JobRecord | undefined> => {
+      try {
+        const out = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: jobKey(jobId),
+            UpdateExpression:
+              name === null
+                ? "REMOVE speakerNames.#id SET updatedAt = :now ADD transcriptRevision :one"
+                : "SET speakerNames.#id = :name, updatedAt = :now ADD transcriptRevision :one",
+            ConditionExpression: "#s = :done AND contains(speakers, :id) AND attribute_exists(speakerNames)",
+            ExpressionAttributeNames: { "#s": "status", "#id": speakerId },
+            ExpressionAttributeValues: {
+              ":done": "COMPLETED",
+              ":id": speakerId,
+              ":one": 1,
+              ":now": now.toISOString(),
+              ...(name === null ? {} : { ":name": name }),
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    };
+    const updated = await update();
+    if (updated) return updated;
+    // Jobs completed before speakers had names have no speakerNames map to set an entry of: give them one.
+    const added = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET speakerNames = :empty",
+      ConditionExpression: "#s = :done AND attribute_not_exists(speakerNames)",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":done": "COMPLETED", ":empty": {} },
+    });
+    return added ? update() : undefined;
+  }
+
+  /**
+   * Jobs newest first, through the recent-jobs index (no scan), at most `limit`; with `status`, only jobs in
+   * that state (a filter: pages are read until `limit` are found or the index ends). Jobs created before the
+   * index existed are not in it.
+   */
+  async recentJobs(opts: { limit: number; status?: JobStatus }): Promise<JobRecord[]> {
+    const limit = Math.max(0, Math.floor(opts.limit));
+    const jobs: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    while (jobs.length < limit) {
+      const out = await this.queryRecent(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: wiring.table.recentIndex.name,
+          KeyConditionExpression: "gsi3pk = :pk",
+          ExpressionAttributeValues: { ":pk": RECENT_INDEX_KEY, ...(opts.status ? { ":status": opts.status } : {}) },
+          ...(opts.status ? { FilterExpression: "#s = :status", ExpressionAttributeNames: { "#s": "status" } } : {}),
+          ScanIndexForward: false,
+          // The limit counts items read before the filter: read pages of at least RECENT_FILTERED_PAGE when filtering.
+          Limit: opts.status ? Math.max(limit - jobs.length, RECENT_FILTERED_PAGE) : limit - jobs.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) jobs.push(jobRecordOf(item));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return jobs.slice(0, limit);
+  }
+
+  /** A table made before the index existed lacks it (dynalite cannot add one to a table on disk): say so, once. */
+  private async queryRecent(command: QueryCommand) {
+    try {
+      return await this.db.send(command);
+    } catch (error) {
+      if ((error as Error).name === "ValidationException" && /specified index/i.test((error as Error).message)) {
+        throw new PermanentError(
+          "no_recent_index",
+          `the job table ${this.table} has no index ${wiring.table.recentIndex.name}: it was created before that index existed ` +
+            "(a local stack's table: remove its dynamodb folder under the state folder to have it created anew)",
+        );
+      }
+      throw error;
+    }
   }
 
   /**
@@ -329,16 +501,178 @@ export class JobStore {
     });
   }
 
-  /** Any non-terminal state -> FAILED. Returns false when the job had already ended. */
+  /**
+   * One invocation's use, added to its job's record in one UpdateItem (ADD is atomic, and cheap: no read).
+   * Not conditional on the job's state: every invocation really costs, a redelivered one too. Nothing is
+   * written for a job whose record is gone.
+   */
+  async addUsage(jobId: string, usage: UsageDelta): Promise<void> {
+    const values: Record<string, unknown> = { ":g": usage.gbSeconds, ":i": usage.invocations, ":p": usage.providerSecondsSent, ":r": usage.retrySeconds };
+    let add = `${usage.stage}GbSeconds :g, ${usage.stage}Invocations :i, providerSecondsSent :p, retrySeconds :r`;
+    if (usage.answeredSegments.length) {
+      add += ", answeredSegments :a";
+      values[":a"] = new Set(usage.answeredSegments);
+    }
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: `ADD ${add}`,
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** The estimate the job was admitted with (and its daily reservation): a SET of fixed values, safe to repeat. */
+  async setCostEstimate(jobId: string, estimate: JobCostEstimate): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET costEstimate = :e",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":e": JSON.parse(JSON.stringify(estimate)) },
+    });
+  }
+
+  /** What an ended job cost in dollars (failed or cancelled jobs, when their spend is settled). */
+  async setCostUsd(jobId: string, costUsd: CostUsd): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET costUsd = :c",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":c": costUsd },
+    });
+  }
+
+  /**
+   * Reserves `usd` for the job on the day's counter unless that would take the day's total past `limitUsd`,
+   * in one conditional update (no transactions): the job's share is set and the total added together, only
+   * while the job has no share yet and the total leaves room. A repeat finds the job's share and is told it
+   * is reserved already; a refusal reads the day's total to say how much is spent.
+   */
+  async reserveDailyCost(day: string, jobId: string, usd: number, limitUsd: number): Promise<DailyReservation> {
+    // The counter expires with the jobs of its day (the table's TTL), retentionDays after the day ends.
+    const expires = this.retentionDays ? Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + (this.retentionDays + 1) * 86400 : undefined;
+    const applied = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: dailyCostKey(day),
+      UpdateExpression: `SET #job = :usd, #day = :day${expires ? ", expiresAt = :exp" : ""} ADD #total :usd`,
+      ConditionExpression: "attribute_not_exists(#job) AND (attribute_not_exists(#total) OR #total <= :room)",
+      ExpressionAttributeNames: { "#job": dailyCostJobAttribute(jobId), "#total": "total", "#day": "day" },
+      ExpressionAttributeValues: { ":usd": usd, ":room": limitUsd - usd, ":day": day, ...(expires ? { ":exp": expires } : {}) },
+    });
+    if (applied) return { reserved: true, already: false };
+    const counter = await this.dailyCost(day);
+    if (counter && counter.jobs[jobId] !== undefined) return { reserved: true, already: true };
+    return { reserved: false, spentUsd: counter?.totalUsd ?? 0 };
+  }
+
+  /**
+   * Corrects the job's share from what was reserved to what it cost, and the total by the difference, in one
+   * conditional update: only while the share is still the reservation, so a repeat changes nothing.
+   */
+  async settleDailyCost(day: string, jobId: string, reservedUsd: number, actualUsd: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: dailyCostKey(day),
+      UpdateExpression: "SET #job = :actual ADD #total :delta",
+      ConditionExpression: "#job = :reserved",
+      ExpressionAttributeNames: { "#job": dailyCostJobAttribute(jobId), "#total": "total" },
+      ExpressionAttributeValues: { ":actual": actualUsd, ":reserved": reservedUsd, ":delta": actualUsd - reservedUsd },
+    });
+  }
+
+  /** The day's counter: its total and each job's share; undefined when nothing was reserved that day. */
+  async dailyCost(day: string): Promise<DailyCost | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: dailyCostKey(day), ConsistentRead: true }));
+    return out.Item ? dailyCostOf(day, out.Item) : undefined;
+  }
+
+  /** Any non-terminal state -> FAILED. Returns false when the job had already ended (completed, failed or cancelled). */
   async fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.table,
       Key: jobKey(jobId),
       UpdateExpression: "SET #s = :failed, #e = :reason, errorCode = :code, updatedAt = :now, completedAt = :now",
-      ConditionExpression: "attribute_exists(pk) AND #s <> :failed AND #s <> :done",
+      ConditionExpression: "attribute_exists(pk) AND #s <> :failed AND #s <> :done AND #s <> :cancelled",
       ExpressionAttributeNames: { "#s": "status", "#e": "error" },
-      ExpressionAttributeValues: { ":failed": "FAILED", ":done": "COMPLETED", ":reason": reason, ":code": code, ":now": now.toISOString() },
+      ExpressionAttributeValues: {
+        ":failed": "FAILED",
+        ":done": "COMPLETED",
+        ":cancelled": "CANCELLED",
+        ":reason": reason,
+        ":code": code,
+        ":now": now.toISOString(),
+      },
     });
+  }
+
+  /**
+   * CHUNKING or RUNNING -> CANCELLED (pipeline/cancel-job.ts). False when the job is in no such state (ended
+   * already, or unknown). `outputs` is removed with the move: a cancelled job never lists outputs, whatever a
+   * stitcher that lost the race wrote.
+   */
+  async cancel(jobId: string, now: Date): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET #s = :cancelled, updatedAt = :now, completedAt = :now REMOVE outputs",
+      ConditionExpression: "#s = :chunking OR #s = :running",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":cancelled": "CANCELLED", ":chunking": "CHUNKING", ":running": "RUNNING", ":now": now.toISOString() },
+    });
+  }
+
+  /**
+   * Removes the job item, only while the job is in one of `statuses` (an ended job: a running one would write
+   * it again). True when it is gone, whether this call removed it or it was gone already.
+   */
+  async deleteJob(jobId: string, statuses: readonly JobStatus[]): Promise<boolean> {
+    const names = statuses.map((_, i) => `:s${i}`);
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          ConditionExpression: `attribute_not_exists(pk) OR #s IN (${names.join(", ")})`,
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: Object.fromEntries(statuses.map((status, i) => [names[i], status])),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes every utterance item of the job (a query, then batched deletes); how many there were. */
+  async deleteUtterances(jobId: string): Promise<number> {
+    const sks: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :utt)",
+          ExpressionAttributeValues: { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
+          ProjectionExpression: "sk",
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) sks.push(String(item.sk));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    for (let i = 0; i < sks.length; i += 25) {
+      let pending: Record<string, unknown>[] = sks.slice(i, i + 25).map((sk) => ({ DeleteRequest: { Key: { pk: `JOB#${jobId}`, sk } } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed utterance deletes");
+        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        if (pending.length) await sleep(50 * 2 ** attempt);
+      }
+    }
+    return sks.length;
   }
 
   async noteError(jobId: string, reason: string): Promise<void> {
@@ -366,7 +700,7 @@ export class JobStore {
 
   /** Puts are idempotent: the same utterance always lands on the same key. */
   /** `expiresAt` is the job's, so utterances expire with their job (same TTL attribute). */
-  async putUtterances(jobId: string, utterances: TranscriptSegment[], expiresAt?: number): Promise<void> {
+  async putUtterances(jobId: string, utterances: NamedSegment[], expiresAt?: number): Promise<void> {
     const items = utterances.map((u) => ({
       pk: `JOB#${jobId}`,
       sk: utteranceSortKey(u.start, u.id),
@@ -400,7 +734,15 @@ export class JobStore {
         }),
       );
       for (const item of out.Items ?? []) {
-        items.push({ jobId, id: item.id, start: item.start, end: item.end, text: item.text, speaker_id: item.speaker_id ?? null });
+        items.push({
+          jobId,
+          id: item.id,
+          start: item.start,
+          end: item.end,
+          text: item.text,
+          speaker_id: item.speaker_id ?? null,
+          ...(typeof item.speaker_name === "string" ? { speaker_name: item.speaker_name } : {}),
+        });
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -419,7 +761,129 @@ export class JobStore {
     );
     return (out.Items ?? []).map(jobRecordOf);
   }
+
+  // Enrolled voices: pk = VOICE#<name>, sk = VOICE. They are listed through the source index (gsi1pk = VOICES,
+  // gsi1sk = name), so no scan and no new index; their source key never starts with SOURCE#.
+  async putVoice(voice: VoiceRecord): Promise<VoiceRecord> {
+    const tag = voiceSourceTag(voice.source);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...voiceKey(voice.name), ...voice, sourceTag: tag, gsi1pk: VOICES_INDEX_KEY, gsi1sk: voice.name },
+          ConditionExpression: "attribute_not_exists(pk) OR sourceTag <> :tag",
+          ExpressionAttributeValues: { ":tag": tag },
+        }),
+      );
+      return voice;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getVoice(voice.name)) ?? voice;
+    }
+  }
+
+  // Registered word lists (vocabularies, filters): pk = LIST#<kind>#<name>, sk = LIST, listed like voices
+  // through the source index (gsi1pk = LISTS#<kind>, gsi1sk = name).
+  async putList(list: ListRecord): Promise<ListRecord> {
+    const tag = listSourceTag(list.source);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...listItemKey(list.kind, list.name), ...list, sourceTag: tag, gsi1pk: `LISTS#${list.kind}`, gsi1sk: list.name },
+          ConditionExpression: "attribute_not_exists(pk) OR sourceTag <> :tag",
+          ExpressionAttributeValues: { ":tag": tag },
+        }),
+      );
+      return list;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getList(list.kind, list.name)) ?? list;
+    }
+  }
+
+  async getList(kind: ListKind, name: string): Promise<ListRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: listItemKey(kind, name), ConsistentRead: true }));
+    return out.Item ? listRecordSchema.parse(out.Item) : undefined;
+  }
+
+  async listLists(kind: ListKind): Promise<ListRecord[]> {
+    const lists: ListRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: VOICES_INDEX_NAME,
+          KeyConditionExpression: "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": `LISTS#${kind}` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) lists.push(listRecordSchema.parse(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return lists;
+  }
+
+  async deleteList(kind: ListKind, name: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({ TableName: this.table, Key: listItemKey(kind, name), ConditionExpression: "attribute_exists(pk)" }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getVoice(name: string): Promise<VoiceRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: voiceKey(name), ConsistentRead: true }));
+    return out.Item ? voiceRecordSchema.parse(out.Item) : undefined;
+  }
+
+  async listVoices(): Promise<VoiceRecord[]> {
+    const voices: VoiceRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: VOICES_INDEX_NAME,
+          KeyConditionExpression: "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": VOICES_INDEX_KEY },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) voices.push(voiceRecordSchema.parse(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return voices;
+  }
+
+  async deleteVoice(name: string, source?: VoiceRecord["source"]): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: voiceKey(name),
+          ConditionExpression: source ? "sourceTag = :tag" : "attribute_exists(pk)",
+          ...(source ? { ExpressionAttributeValues: { ":tag": voiceSourceTag(source) } } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
 }
+
+const voiceKey = (name: string) => ({ pk: `VOICE#${name}`, sk: "VOICE" });
+const listItemKey = (kind: ListKind, name: string) => ({ pk: `LIST#${kind}#${name}`, sk: "LIST" });
+const VOICES_INDEX_KEY = "VOICES";
+const VOICES_INDEX_NAME = wiring.table.sourceIndex.name;
 
 /** speakersSettled is absent until the first step: absent counts as 0. */
 function settledIs(settled: number): string {
@@ -436,6 +900,7 @@ const jobRecordSchema = z.object({
     versionId: z.string().optional(),
     etag: z.string().optional(),
     size: z.number().optional(),
+    url: z.string().optional(),
   }),
   options: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
@@ -452,6 +917,12 @@ const jobRecordSchema = z.object({
   outputs: z.record(z.string(), z.string()).optional(),
   audioSecondsBilled: z.number().optional(),
   billing: jobBillingSchema.optional(),
+  lambda: lambdaUsageSchema.optional(),
+  providerSecondsSent: z.number().optional(),
+  retrySeconds: z.number().optional(),
+  answeredSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
+  costEstimate: z.object({ usd: z.number(), day: z.string().optional(), reservedUsd: z.number().optional() }).optional(),
+  costUsd: costUsdSchema.optional(),
   realtimeSessionId: z.string().optional(),
   error: z.string().optional(),
   errorCode: z.string().optional(),
@@ -461,6 +932,8 @@ const jobRecordSchema = z.object({
   speakersSettled: z.number().int().nonnegative().optional(),
   speakerLeaseUntil: z.number().optional(),
   expiresAt: z.number().optional(),
+  speakerNames: z.record(z.string(), z.string()).optional(),
+  transcriptRevision: z.number().int().nonnegative().optional(),
 }) satisfies z.ZodType<JobRecord>;
 
 /**
@@ -468,10 +941,37 @@ const jobRecordSchema = z.object({
  * written by something else: no step can go on with it, and the error names the field.
  */
 export function jobRecordOf(item: Record<string, unknown>): JobRecord {
-  const parsed = jobRecordSchema.safeParse(item);
+  const parsed = jobRecordSchema.safeParse(withLambdaUsage(item));
   if (!parsed.success) {
     const jobId = typeof item.jobId === "string" ? ` ${item.jobId}` : "";
     throw new PermanentError("bad_job_record", `the job record${jobId} is not valid: ${issueText(parsed.error.issues[0])}`);
   }
   return parsed.data;
+}
+
+/** The flat usage attributes an invocation ADDs (`<stage>GbSeconds`, `<stage>Invocations`), as the record's `lambda`. */
+function withLambdaUsage(item: Record<string, unknown>): Record<string, unknown> {
+  const lambda: Record<string, { gbSeconds: number; invocations: number }> = {};
+  for (const stage of COST_STAGES) {
+    const gbSeconds = item[`${stage}GbSeconds`];
+    const invocations = item[`${stage}Invocations`];
+    if (typeof gbSeconds === "number" || typeof invocations === "number") {
+      lambda[stage] = { gbSeconds: typeof gbSeconds === "number" ? gbSeconds : 0, invocations: typeof invocations === "number" ? invocations : 0 };
+    }
+  }
+  return Object.keys(lambda).length ? { ...item, lambda } : item;
+}
+
+/** The daily cost counter's key. */
+export const dailyCostKey = (day: string) => ({ pk: `COST#${day}`, sk: "COST" });
+/** A job's attribute on the daily counter. */
+export const dailyCostJobAttribute = (jobId: string) => `job_${jobId}`;
+
+/** The counter item as figures. */
+export function dailyCostOf(day: string, item: Record<string, unknown>): DailyCost {
+  const jobs: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith("job_") && typeof value === "number") jobs[name.slice(4)] = value;
+  }
+  return { day, totalUsd: typeof item.total === "number" ? Math.round(item.total * 1e6) / 1e6 : 0, jobs };
 }

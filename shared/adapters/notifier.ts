@@ -24,6 +24,12 @@ export interface JobEvent {
   /** Completed jobs: seconds of audio sent to the provider for the job, and its parts (see JobRecord). */
   audioSecondsBilled?: number;
   billing?: JobRecord["billing"];
+  /** Lambda GB-seconds and invocations per stage (chunker, transcriber, stitcher), as the record held them. */
+  lambda?: JobRecord["lambda"];
+  /** What the job cost in dollars at the deployment's prices (provider, Lambda, total); see domain/jobs/cost-estimate.ts. */
+  costUsd?: JobRecord["costUsd"];
+  /** The estimate the job was admitted with, in dollars. */
+  estimatedUsd?: number;
   /** The realtime session the recording came from, if it did. */
   realtimeSessionId?: string;
   /** Completed jobs: speaker label -> name, for the labels that have one. */
@@ -50,6 +56,9 @@ export function jobEventOf(job: JobRecord, outputBucket: string, event: JobEvent
     language: job.language,
     audioSecondsBilled: job.audioSecondsBilled,
     billing: job.billing,
+    lambda: job.lambda,
+    costUsd: job.costUsd,
+    estimatedUsd: job.costEstimate?.usd,
     realtimeSessionId: job.realtimeSessionId,
     speakerNames: job.status === "COMPLETED" ? (job.speakerNames ?? {}) : undefined,
     transcriptRevision: job.transcriptRevision,

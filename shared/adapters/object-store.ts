@@ -1,4 +1,11 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 /** Small typed helpers over S3; the keys of everything the pipeline writes are built in `keys`. */
@@ -14,6 +21,8 @@ export const keys = {
   /** A voice's reference clip (16 kHz s16le PCM), named by voice and the step that wrote it. */
   voiceClip: (jobId: string, clip: string) => `jobs/${jobId}/speakers/${clip}.pcm`,
   output: (jobId: string, file: string) => `jobs/${jobId}/${file}`,
+  /** Everything of one job, in the work bucket and in the output bucket (pipeline/delete-job.ts). */
+  jobPrefix: (jobId: string) => `jobs/${jobId}/`,
 };
 
 const pad = (n: number) => String(n).padStart(5, "0");
@@ -66,4 +75,30 @@ export async function exists(s3: S3Client, bucket: string, key: string): Promise
 /** A URL ffmpeg can read with range requests, so the chunker streams the source instead of copying it to /tmp. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, seconds = 3600): Promise<string> {
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
+}
+
+/** Every key under `prefix` (needs s3:ListBucket on it). */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of out.Contents ?? []) if (object.Key) found.push(object.Key);
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return found;
+}
+
+/** Deletes the objects (a missing one is no error: deleting is repeatable), 1000 per request. */
+export async function deleteKeys(s3: S3Client, bucket: string, keysToDelete: readonly string[]): Promise<void> {
+  for (let i = 0; i < keysToDelete.length; i += 1000) {
+    const out = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keysToDelete.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const failed = out.Errors?.[0];
+    if (failed) throw new Error(`could not delete s3://${bucket}/${failed.Key}: ${failed.Code ?? "error"} ${failed.Message ?? ""}`.trim());
+  }
 }

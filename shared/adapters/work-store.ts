@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { exists, getBytes, getBytesIfExists, getJson, getJsonIfExists, presignGet, putJson } from "./object-store.js";
+import { deleteKeys, exists, getBytes, getBytesIfExists, getJson, getJsonIfExists, listKeys, presignGet, putJson } from "./object-store.js";
 
 /**
  * The work bucket as the steps use it: segment audio and envelopes, results, speaker books and votes, voice
@@ -19,6 +19,10 @@ export interface WorkStore {
   putBytes(key: string, body: Uint8Array, contentType?: string): Promise<void>;
   /** Where ffmpeg can read the object (with range requests), so audio is decoded without a copy in memory. */
   readUrl(key: string): Promise<string>;
+  /** Every key under `prefix` (a job's work area: pipeline/delete-job.ts). */
+  listKeys(prefix: string): Promise<string[]>;
+  /** Deletes the objects; missing ones are no error. */
+  deleteKeys(keys: readonly string[]): Promise<void>;
 }
 
 /** The work bucket in S3, through object-store.ts's helpers. */
@@ -58,5 +62,13 @@ export class S3WorkStore implements WorkStore {
 
   readUrl(key: string): Promise<string> {
     return presignGet(this.s3, this.bucket, key);
+  }
+
+  listKeys(prefix: string): Promise<string[]> {
+    return listKeys(this.s3, this.bucket, prefix);
+  }
+
+  deleteKeys(keys: readonly string[]): Promise<void> {
+    return deleteKeys(this.s3, this.bucket, keys);
   }
 }

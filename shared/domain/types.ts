@@ -72,6 +72,8 @@ export interface TranscriptWord {
   start: number;
   end: number;
   speaker_id: string | null;
+  /** A vocabulary filter with `filter-method=tag` matched this word (Amazon Transcribe's flag); absent otherwise. */
+  vocabulary_filter_match?: boolean;
 }
 
 export interface TranscriptSegment {

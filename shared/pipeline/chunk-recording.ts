@@ -1,9 +1,11 @@
 import { CutPlanner } from "../domain/cutting/plan-cuts.js";
-import { canonicalOptions, parseJobOptions, realtimeSessionOf, type JobOptions } from "../domain/options/options.js";
+import { canonicalOptions, realtimeSessionOf, type JobOptions } from "../domain/options/options.js";
 import { segmentSeconds } from "../domain/cutting/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
 import { keys } from "../adapters/object-store.js";
-import type { SourceObject } from "../adapters/job-store.js";
+import type { JobRecord, SourceObject } from "../adapters/job-store.js";
+import { admitByCost } from "./cost-cap.js";
+import { currentMeter } from "./invocation-meter.js";
 import { decodeToPcm, EnvelopeMeter, type DecodeHandle, type DecodeOptions } from "../audio/decode-pcm.js";
 import { EnvelopeWindow, pcmEnvelope } from "../audio/envelope.js";
 import { sharedFlacPool, type FlacEncoderPool } from "../audio/flac-pool.js";
@@ -12,19 +14,39 @@ import { probeMedia, type ProbeResult } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { PermanentError, isPermanent, reasonOf } from "../errors.js";
 import { isTextOnlyModel } from "../provider/models.js";
-import { MEDIA_SUFFIXES, wiring } from "../wiring.js";
+import { CHUNKER_SUFFIXES, MEDIA_SUFFIXES, wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { failJob } from "./finish-job.js";
 import { makeJobId } from "./job-id.js";
 import type { SegmentMessage } from "./messages.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch } from "./job-progress.js";
+import { isRerunKey, jobOptionsOf, readRerunRequest, type RerunRequestRead } from "./rerun-job.js";
+import { isJobEnded, stopIfEnded } from "./cancel-job.js";
+
+/** The job this run starts again, and the metadata its options come from (rerun-job.ts). */
+interface RerunOf {
+  rerunOf: string;
+  metadata: Record<string, string>;
+}
+import { enrollVoice, type EnrollOutcome } from "./enroll-voice.js";
+import { snapshotEnrolledVoices } from "./enrolled-snapshot.js";
+import { isVoiceKey } from "../domain/speakers/enrolled-voices.js";
+import { listKindOfKey } from "../domain/vocabulary/term-list.js";
+import { registerList, snapshotJobLists, type RegisterListOutcome } from "./register-list.js";
+import { isUrlPointerKey, redactUrl } from "../sources/url-pointer.js";
+import { copyUrlRecording, readUrlPointer, urlSourceDeps } from "../sources/url-source.js";
 
 export type ChunkOutcome =
   | { kind: "started"; jobId: string; segments: number; duration: number }
   | { kind: "duplicate"; jobId: string }
   | { kind: "failed"; jobId: string; reason: string }
-  | { kind: "gone" };
+  | { kind: "gone" }
+  /** A job's segments stopped being cut: it was cancelled (or deleted) meanwhile (cancel-job.ts). */
+  | { kind: "ended"; jobId: string }
+  | Extract<RerunRequestRead, { kind: "rerun-ignored" }>
+  | EnrollOutcome
+  | RegisterListOutcome;
 
 /**
  * The first step of a job: from a new object in the input bucket to one
@@ -33,11 +55,29 @@ export type ChunkOutcome =
  * encoded, stored and queued as soon as its end is decided, so the first
  * segment reaches the provider long before a long recording is fully read.
  */
-export async function chunkRecording(ctx: PipelineContext, object: SourceObject): Promise<ChunkOutcome> {
+export async function chunkRecording(ctx: PipelineContext, object: SourceObject, rerun?: RerunOf): Promise<ChunkOutcome> {
+  // A clip under voices/ registers a voice (enroll-voice.ts): it is not a recording to transcribe.
+  if (isVoiceKey(object.key)) return enrollVoice(ctx, object);
+  // A file under vocabularies/ or vocabulary-filters/ registers a word list (register-list.ts).
+  if (listKindOfKey(object.key)) return registerList(ctx, object);
+  // A request under reruns/ starts a job again from its source, with other options (rerun-job.ts).
+  if (!rerun && isRerunKey(object.key)) {
+    const request = await readRerunRequest(ctx, object);
+    if (request.kind !== "rerun") {
+      ctx.log.warn("rerun request ignored", { why: request.why });
+      return request;
+    }
+    return chunkRecording(ctx, request.source, { rerunOf: request.rerunOf, metadata: request.metadata });
+  }
   const head = await ctx.sources.head(object);
   if (!head) {
     ctx.log.warn("object is gone before chunking; nothing to do", { bucket: object.bucket });
     return { kind: "gone" };
+  }
+  // A rerun is pinned to the version its job was made from: without versioning, to the bytes its ETag names.
+  if (rerun && !object.versionId && object.etag && head.etag?.replace(/"/g, "") !== object.etag.replace(/"/g, "")) {
+    ctx.log.warn("rerun ignored: the source was replaced since its job", { rerunOf: rerun.rerunOf });
+    return { kind: "rerun-ignored", why: "the source object was replaced since the job it reruns" };
   }
   const source: SourceObject = {
     bucket: object.bucket,
@@ -46,13 +86,17 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
     etag: (object.etag ?? head.etag)?.replace(/"/g, ""),
     size: head.size,
   };
-  const metadata = head.metadata;
-  const { chunkSeconds, overlapSeconds, segmentCap } = ctx.config.defaults;
-  // With a cap configured, a job that does not set chunk-seconds gets "auto": a length from its duration.
-  const defaults = { overlapSeconds, chunkSeconds: segmentCap === undefined ? chunkSeconds : ("auto" as const) };
-  const parsed = parseJobOptions(metadata, defaults, ctx.config.provider.model);
+  // A recording by URL (sources/url-source.ts): its options are in the pointer's JSON (over any metadata).
+  const pointer = isUrlPointerKey(object.key) && source.size ? await readUrlPointer(source, urlSourceDeps(ctx)) : undefined;
+  // A rerun's options are its old job's with the request's laid over them (rerun-job.ts), whatever the object says.
+  const metadata = rerun ? rerun.metadata : pointer?.ok ? { ...head.metadata, ...pointer.pointer.options } : head.metadata;
+  // The job's source names the pointer object and the URL it points at, without the URL's query string.
+  const jobSource: SourceObject & { url?: string } = pointer?.ok ? { ...source, url: redactUrl(pointer.pointer.url) } : source;
+  const parsed = jobOptionsOf(ctx, metadata);
   const canonical = parsed.ok ? canonicalOptions(parsed.options) : JSON.stringify(Object.entries(metadata).sort());
   const jobId = makeJobId(source, canonical);
+  // This run's GB-seconds count for this job (invocation-meter.ts).
+  currentMeter()?.forJob(jobId);
   // A recording the realtime gateway made names its session: the job reports its cost there when it completes.
   const session = realtimeSessionOf(metadata);
   if ("invalid" in session) {
@@ -62,7 +106,7 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
   const { created, job } = await ctx.jobs.create(
     {
       jobId,
-      source,
+      source: jobSource,
       options: parsed.ok ? { ...parsed.options } : { metadata },
       realtimeSessionId: "sessionId" in session ? session.sessionId : undefined,
     },
@@ -73,11 +117,22 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
   await ctx.checkpoint("chunker:after-create");
 
   try {
+    if (pointer && !pointer.ok) throw new PermanentError("bad_url_pointer", pointer.reason);
     if (!parsed.ok) throw new PermanentError("invalid_options", parsed.reason);
     checkExtension(object.key);
     if (!source.size) throw new PermanentError("empty_file", "the file is empty (0 bytes)");
-    const { segments, duration } = await cutAndQueue(ctx, jobId, source, parsed.options);
+    if (parsed.options.speakers) {
+      const enrolled = await snapshotEnrolledVoices(ctx, jobId, parsed.options.speakers);
+      ctx.log.info("enrolled voices to name", { jobId, voices: enrolled.voices.length });
+    }
+    // The word lists the job names, as registered now: every later step reads this copy (register-list.ts).
+    await snapshotJobLists(ctx, jobId, parsed.options);
+    // A URL's bytes are copied into the work bucket once, then chunked like an upload.
+    const recording = pointer?.ok ? await copyUrlRecording(ctx, jobId, pointer.pointer.url) : source;
+    const { segments, duration } = await cutAndQueue(ctx, jobId, recording, parsed.options, job);
     await ctx.checkpoint("chunker:before-mark-chunked");
+    // The chunker's use so far is on the record before the job can complete (a short job's segments may be done already).
+    await currentMeter()?.flush();
     const marked = await ctx.jobs.markChunked(jobId, { segmentCount: segments, duration }, ctx.now());
     // Segments may all have finished while we were still cutting: then nobody else will ask for the stitch.
     if (marked && readyToStitch(marked)) {
@@ -86,6 +141,10 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
     ctx.log.info("job chunked", { jobId, segments, duration });
     return { kind: "started", jobId, segments, duration };
   } catch (error) {
+    if (isJobEnded(error)) {
+      ctx.log.info("job ended while it was cut; cutting stopped", { jobId });
+      return { kind: "ended", jobId };
+    }
     if (!isPermanent(error)) throw error;
     await failJob(ctx, jobId, reasonOf(error), error.code);
     return { kind: "failed", jobId, reason: reasonOf(error) };
@@ -95,10 +154,10 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject)
 function checkExtension(key: string): void {
   const dot = key.lastIndexOf(".");
   const ext = dot > key.lastIndexOf("/") ? key.slice(dot).toLowerCase() : "";
-  if (!(MEDIA_SUFFIXES as readonly string[]).includes(ext)) {
+  if (!(MEDIA_SUFFIXES as readonly string[]).includes(ext) && !isUrlPointerKey(key)) {
     throw new PermanentError(
       "unsupported_type",
-      `unsupported file type '${ext || "(no extension)"}'; supported: ${MEDIA_SUFFIXES.join(" ")}`,
+      `unsupported file type '${ext || "(no extension)"}'; supported: ${CHUNKER_SUFFIXES.join(" ")}`,
     );
   }
 }
@@ -116,6 +175,7 @@ async function cutAndQueue(
   jobId: string,
   source: SourceObject,
   options: JobOptions,
+  job: Pick<JobRecord, "costEstimate">,
 ): Promise<{ segments: number; duration: number }> {
   const url = await ctx.sources.readUrl(source);
   // Encoder workers start while the source is opened (a warm container has them already).
@@ -135,6 +195,8 @@ async function cutAndQueue(
     for (const segment of ready) {
       const from = Math.round(segment.start * SAMPLE_RATE);
       const to = Math.min(Math.round(segment.end * SAMPLE_RATE), window.endSample);
+      // A cancelled job stops being cut: no more segments stored and queued for it (cancel-job.ts).
+      await stopIfEnded(ctx, jobId);
       const pcm = window.slice(from, to, (bytes) => pool.pcmBuffer(bytes));
       await sender.add(segment, pcm, envelopes.slice(from, to) ?? pcmEnvelope(pcm));
     }
@@ -150,12 +212,15 @@ async function cutAndQueue(
   try {
     // What the file holds decides before any audio does: a probe failure is the clearer reason.
     const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
-    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url, decodeBudget(probe));
+    const budget = decodeBudget(probe);
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
       cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
       fallbackSeconds: ctx.config.defaults.chunkSeconds,
     });
+    // Over a cost limit, the job stops here: before any audio is decoded, let alone sent (cost-cap.ts).
+    await admitByCost(ctx, { jobId, costEstimate: job.costEstimate }, options, { durationSeconds: probe.duration, chunkSeconds, overlapSeconds });
+    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url, budget);
     if (overlapSeconds >= chunkSeconds) {
       throw new PermanentError(
         "invalid_options",

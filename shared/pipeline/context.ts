@@ -22,6 +22,7 @@ import {
 import type { ProviderTranscription } from "../provider/parse-response.js";
 import type { JobBilling } from "../domain/jobs/job-billing.js";
 import { wiring } from "../wiring.js";
+import { providerAttemptMetered } from "./invocation-meter.js";
 
 /** Powertools' structured logger; the CLI passes a silent one. Never log transcript text or keys. */
 export type Log = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -134,6 +135,7 @@ export function createContext(
       eventBusName: config.eventBusName,
       eventSource: wiring.eventSource,
       detailType: wiring.eventDetailType,
+      transcriptChangedDetailType: wiring.transcriptChangedDetailType,
     }),
     provider:
       overrides.provider ??
@@ -143,7 +145,11 @@ export function createContext(
         timeoutMs: config.provider.timeoutMs,
         maxAttempts: config.provider.maxAttempts,
         limiter: providerSlots(clients.dynamo, config),
-        onRequest: (request) => metrics.providerRequest(request),
+        onRequest: (request) => {
+          metrics.providerRequest(request);
+          // The audio each attempt sent counts for the invocation that sent it (invocation-meter.ts).
+          providerAttemptMetered(request);
+        },
         onRetry: ({ code }) => metrics.providerRetry({ code }),
         traceRequest: overrides.traceProviderRequest,
       }),

@@ -1,7 +1,9 @@
 import { jobEventOf } from "../adapters/notifier.js";
 import type { JobRecord } from "../adapters/job-store.js";
 import { realtimeSessionIdSchema } from "../domain/options/options.js";
+import { isTerminal } from "../domain/jobs/job-event.js";
 import type { PipelineContext } from "./context.js";
+import { settleJobCost } from "./cost-cap.js";
 
 /**
  * Ends a job as FAILED and tells subscribers. Safe to repeat: the status
@@ -22,9 +24,11 @@ export async function failJob(ctx: PipelineContext, jobId: string, reason: strin
  * from a realtime session first reports to the session item, so the link is retried as long as the
  * notification is.
  */
-export async function ensureNotified(ctx: PipelineContext, job: JobRecord): Promise<void> {
-  if (job.notifiedAt || (job.status !== "COMPLETED" && job.status !== "FAILED")) return;
+export async function ensureNotified(ctx: PipelineContext, ended: JobRecord): Promise<void> {
+  if (ended.notifiedAt || !isTerminal(ended.status)) return;
   await ctx.checkpoint("before-notify");
+  // What the job cost, settled on the day's total before it is announced with it (cost-cap.ts).
+  const job = await settleJobCost(ctx, ended);
   await linkRealtimeSession(ctx, job);
   await ctx.notifier.publish(jobEventOf(job, ctx.config.outputBucket));
   await ctx.jobs.markNotified(job.jobId, ctx.now());

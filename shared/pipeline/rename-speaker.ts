@@ -8,6 +8,7 @@ import type { Transcript } from "../domain/types.js";
 import { PermanentError, RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
 import { OUTPUT_FILES, writeOutputs } from "./stitch-job.js";
+import { redactedOutputName, renderRedactedRevision } from "./redact-outputs.js";
 
 /**
  * Renders a job's outputs this many times at most while other renames keep moving its revision on; each
@@ -78,8 +79,10 @@ async function renderRevision(ctx: PipelineContext, stored: Transcript, from: Jo
   for (let round = 1; ; round++) {
     await ctx.checkpoint("rename:before-outputs");
     const transcript = withSpeakerNames(stored, record.speakerNames);
-    await writeOutputs(ctx, record, transcript);
-    await ctx.jobs.putUtterances(record.jobId, namedSegments(transcript), record.expiresAt);
+    // A job under mandatory redaction has no originals to write again; a redacted job's utterances are redacted.
+    if (record.outputs?.verbose_json || !record.outputs?.[redactedOutputName("verbose_json")]) await writeOutputs(ctx, record, transcript);
+    const redacted = await renderRedactedRevision(ctx, record);
+    await ctx.jobs.putUtterances(record.jobId, namedSegments(redacted ?? transcript), record.expiresAt);
     await ctx.checkpoint("rename:after-outputs");
     const now = await ctx.jobs.get(record.jobId);
     if (!now || (now.transcriptRevision ?? 0) <= (record.transcriptRevision ?? 0)) return { record, rounds: round };
@@ -92,7 +95,7 @@ async function renderRevision(ctx: PipelineContext, stored: Transcript, from: Jo
 
 /** The transcript as stored in the job's verbose_json: every output can be rendered from it. */
 async function storedTranscript(ctx: PipelineContext, job: JobRecord): Promise<Transcript> {
-  const key = job.outputs?.verbose_json ?? keys.output(job.jobId, OUTPUT_FILES.verbose_json.file);
+  const key = job.outputs?.verbose_json ?? job.outputs?.[redactedOutputName("verbose_json")] ?? keys.output(job.jobId, OUTPUT_FILES.verbose_json.file);
   let text: string;
   try {
     text = await ctx.output.getText(key);

@@ -2,6 +2,7 @@ import { storedJobOptions, type JobOptions } from "../domain/options/options.js"
 import { stitchSegments } from "../domain/stitching/stitch.js";
 import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { jobCost } from "../domain/jobs/job-billing.js";
+import { completedJobCost } from "./cost-cap.js";
 import { limitSpeakers } from "../domain/speakers/speaker-limits.js";
 import { nameSpeakerMap, namedSegments } from "../domain/speakers/speaker-names.js";
 import { renderTranscript } from "../domain/formats/index.js";
@@ -16,6 +17,8 @@ import { ensureNotified } from "./finish-job.js";
 import { isTerminal } from "../domain/jobs/job-event.js";
 import { stopIfEnded } from "./cancel-job.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
+import { jobLists } from "./register-list.js";
+import { applyJobLists, planRedaction, writeRedactedOutputs } from "./redact-outputs.js";
 
 /** Output files, in the order a user is most likely to want them. */
 export const OUTPUT_FILES: Record<OutputFormat, { file: string; contentType: string }> = {
@@ -88,17 +91,26 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
     settlesSpeakers(options) && results.length > 0
       ? speakerBookSchema.parse(await ctx.work.getJson(keys.speakerBook(jobId, results.length)))
       : undefined;
-  const transcript = buildTranscript(ctx, results, options, job.duration ?? 0, book);
+  // The job's word lists (vocabulary spelling fixes, filter), then personal data (redact=pii): pure post-passes.
+  const lists = await jobLists(ctx, jobId, options);
+  const transcript = applyJobLists(ctx, buildTranscript(ctx, results, options, job.duration ?? 0, book), lists, options.filterMethod);
+  const redacting = planRedaction(ctx, options, transcript);
   // Summed once, from what the steps stored: the same figures however often their messages were delivered.
   const cost = jobCost(results, book);
 
   // Cancelled while the results were read: write nothing (a cancel after this point is handled below).
   await stopIfEnded(ctx, jobId);
-  const outputs = await writeOutputs(ctx, job, transcript);
+  // A deployment that demands redaction keeps no original; a redacted job's utterance items are redacted.
+  const outputs: Record<string, string> = {
+    ...(redacting?.mandatory ? {} : await writeOutputs(ctx, job, transcript)),
+    ...(redacting ? await writeRedactedOutputs(ctx, job, redacting.redaction) : {}),
+  };
   await ctx.checkpoint("stitcher:after-outputs");
-  await ctx.jobs.putUtterances(jobId, namedSegments(transcript), job.expiresAt);
+  await ctx.jobs.putUtterances(jobId, namedSegments(redacting?.redaction.transcript ?? transcript), job.expiresAt);
   await ctx.checkpoint("stitcher:after-utterances");
 
+  // With the audio sent again and the dollars, from every stage's use so far (this stitch's included: cost-cap.ts).
+  const priced = await completedJobCost(ctx, jobId, cost);
   const completedAt = ctx.now();
   const completed = await ctx.jobs.complete(
     jobId,
@@ -109,7 +121,7 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
       outputs,
       duration: transcript.duration,
       speakerNames: transcript.speaker_names ?? {},
-      ...cost,
+      ...priced,
     },
     completedAt,
   );

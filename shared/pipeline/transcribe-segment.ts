@@ -5,11 +5,14 @@ import { loudSeconds, refineWordStarts } from "../domain/words/refine-starts.js"
 import { RetryableError } from "../errors.js";
 import type { PipelineContext } from "./context.js";
 import { ensureNotified } from "./finish-job.js";
+import { isTerminal } from "../domain/jobs/job-event.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch, settlesSpeakers } from "./job-progress.js";
 import { gatherEarlyVotes, settleJobSpeakers } from "./settle-job-speakers.js";
 import { dropHallucinations } from "../domain/words/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
+import { currentMeter } from "./invocation-meter.js";
+import { jobLists } from "./register-list.js";
 
 /** The chunker's envelope frame (10 ms). */
 const ENVELOPE_FRAME_SECONDS = 0.01;
@@ -27,7 +30,8 @@ export type TranscribeOutcome = "transcribed" | "already-done" | "job-ended";
 export async function transcribeSegment(ctx: PipelineContext, message: SegmentMessage): Promise<TranscribeOutcome> {
   const job = await ctx.jobs.get(message.jobId);
   if (!job) throw new Error(`job ${message.jobId} has no record yet`);
-  if (job.status === "COMPLETED" || job.status === "FAILED") {
+  // An ended job (completed, failed, cancelled) gets no more provider requests: the message is consumed.
+  if (isTerminal(job.status)) {
     await ensureNotified(ctx, job);
     return "job-ended";
   }
@@ -37,6 +41,10 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     const options = storedJobOptions(job.options);
     const audio = await ctx.work.getBytes(message.audioKey);
     const audioSeconds = message.segment.end - message.segment.start;
+    // A job with a vocabulary sends the prompt its snapshot holds: the user's prompt and the terms that fit.
+    const lists = await jobLists(ctx, message.jobId, options);
+    // An earlier delivery had this request answered, then died before storing the result: this one is paid again.
+    if (job.answeredSegments?.has(message.segment.index)) currentMeter()?.resent(audioSeconds);
     const answer = await ctx.provider.transcribe({
       audio,
       filename: `segment-${message.segment.index}.flac`,
@@ -44,12 +52,13 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       model: options.model,
       task: options.task,
       language: options.language,
-      prompt: options.prompt,
+      prompt: lists ? lists.prompt : options.prompt,
       temperature: options.temperature,
       diarize: options.diarize,
       minSpeakers: options.minSpeakers,
       maxSpeakers: options.maxSpeakers,
     });
+    currentMeter()?.segmentAnswered(message.segment.index);
     await ctx.checkpoint("transcriber:after-provider");
     const envelopeDb = await segmentEnvelope(ctx, message);
     if (envelopeDb && !answer.text.trim() && !answer.words?.length) {
@@ -95,6 +104,8 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   const diarized = settlesSpeakers(storedJobOptions(job.options));
   // Probed now, while other segments are at the provider, so that settling after the last one seldom has to ask.
   if (diarized) await gatherEarlyVotes(ctx, message.jobId, message.segment.index);
+  // This invocation's use is on the record before the segment counts as done, so before the job can complete.
+  await currentMeter()?.flush();
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.segment.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
   if (updated && diarized) {

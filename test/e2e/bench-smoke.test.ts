@@ -6,6 +6,7 @@ import { formatReport } from "../../bench/report.js";
 import { conversationMp3, loopedMp3 } from "../../bench/lib/inputs.js";
 import { DEFAULT_OPTIONS as REALTIME_DEFAULTS, runRealtimeBench } from "../../bench/realtime.js";
 import { formatRealtimeReport } from "../../bench/realtime-report.js";
+import { formatNamesSection, runNamesBench } from "../../bench/speaker-names.js";
 
 /**
  * Every benchmark once, at toy sizes, so none of them rots between the runs
@@ -77,6 +78,20 @@ describe("benchmarks, at toy sizes", () => {
     expect(run.totalSeconds).toBeGreaterThan(0);
     expect(run.outputBytes).toBeGreaterThan(run.words);
     expect(run.maxRssMb).toBeGreaterThan(0);
+  });
+
+  it("named speakers: enrolled voices named in a generated conversation, nobody else", async () => {
+    // Act
+    const options = { conversations: 1, durationSeconds: 90, chunkSeconds: 30, presets: ["clean" as const] };
+    const [clean] = await runNamesBench(options);
+
+    // Assess
+    expect(clean).toMatchObject({ preset: "clean", jobs: 1, failedJobs: 0, wronglyNamed: 0, namedAsOther: 0 });
+    expect(clean.enrolledPresent).toBeGreaterThan(0);
+    expect(clean.notEnrolled).toBeGreaterThan(0);
+    expect(clean.namedCorrectly).toBeLessThanOrEqual(clean.enrolledPresent);
+    expect(clean.probeRequests).toBeGreaterThan(0);
+    expect(formatNamesSection([clean], "test", "0", options)).toContain("| clean | 1/1 |");
   });
 
   it("realtime: concurrent sessions through the gateway, every word in a completed event", async () => {

@@ -159,7 +159,7 @@ describe("job control on the local stack", () => {
 
     // Assess
     expect(code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/deleted: 5 output files, \d+ work objects, \d+ utterances, the record/);
+    expect(run.stdout).toMatch(/deleted: 6 output files, \d+ work objects, \d+ utterances, the record/);
     expect(await itemsOf(rerunId)).toBe(0);
     expect(await keysOf(harness.stack.resources.buckets.output, rerunId)).toEqual([]);
     expect(await keysOf(harness.stack.resources.buckets.work, rerunId)).toEqual([]);

@@ -69,7 +69,7 @@ describe("a long recording, end to end on the local stack", () => {
     await events.close();
     const event = heard.find((e) => e.jobId === job.jobId);
     expect(event).toMatchObject({ status: "COMPLETED", source: { key: job.source.key } });
-    expect(Object.keys(event!.outputs ?? {}).sort()).toEqual(["json", "srt", "text", "verbose_json", "vtt"]);
+    expect(Object.keys(event!.outputs ?? {}).sort()).toEqual(["html", "json", "srt", "text", "verbose_json", "vtt"]);
     expect(event).toMatchObject({ audioSecondsBilled: job.audioSecondsBilled, billing });
 
     // Assess: all five files are valid

@@ -288,14 +288,14 @@ describe("functions", () => {
     expect(env[ENV.providerMaxInFlight]).toBe(String(DEFAULT_SETTINGS.providerMaxInFlight));
   });
 
-  it("gives the stitcher no provider key and no ffmpeg: speakers are settled before it runs", () => {
+  it("gives the stitcher no provider key (speakers are settled before it runs), and ffmpeg for redacted audio", () => {
     const props = functionProps("stitcher");
     const env = props.Environment.Variables as Record<string, unknown>;
     expect(env[ENV.apiKeySecretArn]).toBeUndefined();
-    expect(env[ENV.ffmpegPath]).toBeUndefined();
-    expect(env[ENV.ffprobePath]).toBeUndefined();
-    expect(props.Layers).toBeUndefined();
     expect(resourcesFor("stitcher", "secretsmanager:GetSecretValue")).toEqual([]);
+    // redact=pii silences the source's audio (pipeline/redact-outputs.ts): the layer, and the recording's bucket.
+    expect(props.Layers).toEqual([ref(stack.ffmpeg!.layer)]);
+    expect(env[ENV.redactionMandatory]).toBe("false");
     // The transcriber, which now settles speakers, has all three.
     const transcriber = functionProps("transcriber");
     expect(transcriber.Layers).toEqual([ref(stack.ffmpeg!.layer)]);
@@ -416,8 +416,13 @@ describe("ffmpeg layer", () => {
 });
 
 describe("job table", () => {
-  it("is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the wiring's indexes (bySource, byHeartbeat)", () => {
+  it("is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the wiring's indexes (bySource, byHeartbeat, byCreated)", () => {
     const t = wiring.table;
+    expect(TABLE_INDEXES.map((index) => [index.name, index.partitionKey, index.sortKey])).toEqual([
+      ["bySource", "gsi1pk", "gsi1sk"],
+      ["byHeartbeat", "gsi2pk", "gsi2sk"],
+      ["byCreated", "gsi3pk", "gsi3sk"],
+    ]);
     template.hasResource("AWS::DynamoDB::Table", {
       Properties: {
         KeySchema: [
@@ -815,5 +820,95 @@ describe("settings", () => {
     const cdkJson = JSON.parse(readFileSync(join(process.cwd(), "cdk.json"), "utf8")) as { app: string; context: Record<string, unknown> };
     expect(cdkJson.app).toBe("npx tsx infra/app.ts");
     expect(settingsFromContext((k) => cdkJson.context[k])).toEqual(DEFAULT_SETTINGS);
+  });
+});
+
+describe("deleteJobsWithSource: a deleted recording deletes its jobs", () => {
+  it("is off by default: no ObjectRemoved trigger, no delete rights", () => {
+    // Assess (the shared stack has the default settings)
+    expect(DEFAULT_SETTINGS.deleteJobsWithSource).toBe(false);
+    const events = Object.values(template.findResources("Custom::S3BucketNotifications")).flatMap((n: any) =>
+      (n.Properties.NotificationConfiguration.LambdaFunctionConfigurations as any[]).flatMap((c) => c.Events as string[]),
+    );
+    expect(events).toEqual(["s3:ObjectCreated:*"]);
+    for (const id of FUNCTION_IDS) {
+      expect(resourcesFor(id, "s3:DeleteObject")).toEqual([]);
+      expect(resourcesFor(id, "dynamodb:DeleteItem")).toEqual([]);
+    }
+  });
+
+  it("on, sends the input bucket's ObjectRemoved events to the chunker, which may delete only under jobs/ and job items", () => {
+    // Prepare
+    const quick = quickStack({ settings: { deleteJobsWithSource: true } });
+
+    // Act
+    const synthesized = Template.fromStack(quick);
+
+    // Assess: the trigger
+    const configs = Object.values(synthesized.findResources("Custom::S3BucketNotifications")).flatMap(
+      (n: any) => n.Properties.NotificationConfiguration.LambdaFunctionConfigurations as any[],
+    );
+    const chunkerArn = { "Fn::GetAtt": [quick.getLogicalId(quick.functions.chunker.fn.node.defaultChild as CfnElement), "Arn"] };
+    expect(configs.map((c) => c.Events).sort()).toEqual([["s3:ObjectCreated:*"], ["s3:ObjectRemoved:*"]]);
+    for (const c of configs) expect(c.LambdaFunctionArn).toEqual(chunkerArn);
+    // ... the rights, on the chunker's role only
+    const roleId = quick.getLogicalId(quick.functions.chunker.role.node.defaultChild as CfnElement);
+    const statements = Object.values(synthesized.findResources("AWS::IAM::Policy")).flatMap((p: any) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId) ? (p.Properties.PolicyDocument.Statement as Statement[]) : [],
+    );
+    const deletes = statements.filter((s) => actionsOf(s).includes("s3:DeleteObject")).flatMap(resourcesOf);
+    expect(deletes).toHaveLength(2);
+    for (const resource of deletes) expect(JSON.stringify(resource)).toMatch(/\/jobs\/\*"/);
+    expect(statements.some((s) => actionsOf(s).includes("dynamodb:DeleteItem"))).toBe(true);
+    const lists = statements.filter((s) => actionsOf(s).includes("s3:ListBucket") && s.Condition);
+    expect(lists.map((s) => s.Condition)).toContainEqual({ StringLike: { "s3:prefix": ["jobs/*"] } });
+  });
+
+  it("stays clean under cdk-nag with the setting on", () => {
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(quickStack({ settings: { deleteJobsWithSource: true } }));
+
+    // Assess
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`)).toEqual([]);
+  });
+
+  it("is read from context as true or false, and refuses anything else", () => {
+    // Act + Assess
+    const context = (value: unknown) => (key: string) => (key === "stt:deleteJobsWithSource" ? value : undefined);
+    expect(settingsFromContext(context("true")).deleteJobsWithSource).toBe(true);
+    expect(settingsFromContext(context(false)).deleteJobsWithSource).toBe(false);
+    expect(() => settingsFromContext(context("yes"))).toThrow(/deleteJobsWithSource must be true or false, got yes/);
+  });
+});
+
+describe("prices and cost caps: stack settings to the functions' environment", () => {
+  it("gives every function the prices, and only the chunker (where jobs start) the caps", () => {
+    // Prepare
+    const quick = quickStack({ settings: { prices: { ...DEFAULT_SETTINGS.prices, providerPerAudioMinute: 0.006 }, maxJobCost: 2, maxDailyCost: 50 } });
+    const functions = Template.fromStack(quick).findResources("AWS::Lambda::Function");
+    const envOf = (id: FunctionId) => functions[quick.getLogicalId(quick.functions[id].fn.node.defaultChild as CfnElement)].Properties.Environment.Variables;
+
+    // Assess
+    for (const id of FUNCTION_IDS) {
+      expect(envOf(id)).toMatchObject({ [ENV.priceProviderPerAudioMinute]: "0.006", [ENV.priceLambdaPerGbSecond]: String(DEFAULT_SETTINGS.prices.lambdaPerGbSecond) });
+    }
+    expect(envOf("chunker")).toMatchObject({ [ENV.maxJobCost]: "2", [ENV.maxDailyCost]: "50" });
+    expect(envOf("transcriber")[ENV.maxDailyCost]).toBeUndefined();
+  });
+
+  it("reads prices from context, one at a time or as JSON, over the defaults, and refuses a bad one", () => {
+    // Prepare
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+
+    // Act
+    const one = settingsFromContext(context({ "stt:prices.providerPerAudioMinute": "0.006", "stt:maxDailyCost": "10" }));
+    const json = settingsFromContext(context({ "stt:prices": '{"lambdaPerGbSecond": 0.0000133334}' }));
+
+    // Assess
+    expect(one.prices).toEqual({ ...DEFAULT_SETTINGS.prices, providerPerAudioMinute: 0.006 });
+    expect(one.maxDailyCost).toBe(10);
+    expect(one.maxJobCost).toBeUndefined();
+    expect(json.prices.lambdaPerGbSecond).toBe(0.0000133334);
+    expect(() => settingsFromContext(context({ "stt:prices.providerPerAudioMinute": "-1" }))).toThrow(/prices.providerPerAudioMinute must be in \[0, 100\], got -1/);
   });
 });

@@ -103,6 +103,12 @@ export class MemoryBucket implements WorkStore, OutputStore {
     this.store(key, Buffer.from(body, "utf8"), contentType);
   }
 
+  async putStream(key: string, body: AsyncIterable<unknown>, contentType: string): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+    this.store(key, Buffer.concat(chunks), contentType);
+  }
+
   async readUrl(key: string): Promise<string> {
     return this.files.write(key, await this.getBytes(key));
   }

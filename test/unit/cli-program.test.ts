@@ -29,6 +29,17 @@ async function stt(argv: string[], result = 0) {
     stream: record("stream"),
     status: record("status"),
     get: record("get"),
+    rename: record("rename"),
+    voicesAdd: record("voicesAdd"),
+    voicesList: record("voicesList"),
+    voicesRemove: record("voicesRemove"),
+    vocabulary: record("vocabulary"),
+    open: record("open"),
+    jobs: record("jobs"),
+    cancel: record("cancel"),
+    rerun: record("rerun"),
+    delete: record("delete"),
+    cost: record("cost"),
   };
   let stdout = "";
   let stderr = "";
@@ -168,8 +179,8 @@ describe("stt: each command gets its own options", () => {
     const given = await stt(["up", "--port", "5566", "--dynamodb-port", "5567", "--realtime-port", "5568"]);
 
     // Assess
-    expect(defaults.calls[0].args).toEqual([{ awsPort: 4566, dynamodbPort: 4567, realtimePort: undefined }]);
-    expect(given.calls[0].args).toEqual([{ awsPort: 5566, dynamodbPort: 5567, realtimePort: 5568 }]);
+    expect(defaults.calls[0].args).toEqual([{ awsPort: 4566, dynamodbPort: 4567, realtimePort: undefined, viewerPort: 4569 }]);
+    expect(given.calls[0].args).toEqual([{ awsPort: 5566, dynamodbPort: 5567, realtimePort: 5568, viewerPort: 4569 }]);
   });
 
   it("parses stream's speed as a number, and its format only when given", async () => {

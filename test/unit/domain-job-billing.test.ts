@@ -27,7 +27,7 @@ describe("jobCost", () => {
     const cost = jobCost(results, book);
 
     // Assess
-    expect(cost.billing).toEqual({ segmentSeconds: 83.5, segmentRequests: 3, probeSeconds: 61.235, probeRequests: 5 });
+    expect(cost.billing).toEqual({ segmentSeconds: 83.5, segmentRequests: 3, probeSeconds: 61.235, probeRequests: 5, overlapSeconds: 0 });
     expect(cost.audioSecondsBilled).toBe(144.735);
   });
 
@@ -36,7 +36,7 @@ describe("jobCost", () => {
     const cost = jobCost([{ segment: segment(0, 0, 20), audioSeconds: 20 }]);
 
     // Assess
-    expect(cost).toEqual({ audioSecondsBilled: 20, billing: { segmentSeconds: 20, segmentRequests: 1, probeSeconds: 0, probeRequests: 0 } });
+    expect(cost).toEqual({ audioSecondsBilled: 20, billing: { segmentSeconds: 20, segmentRequests: 1, probeSeconds: 0, probeRequests: 0, overlapSeconds: 0 } });
   });
 
   it("gives the same figures for the same stored results, in any order: nothing is added per delivery", () => {

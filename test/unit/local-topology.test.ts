@@ -83,6 +83,8 @@ describe("local topology", () => {
       retryDelaysMs: expect.any(Array),
       timeoutMs: SPECS.chunker.timeoutSeconds * 1000,
       failureQueueName: wiring.functions.chunker.trigger.failureQueueName,
+      // Deletions reach it only in a stack that deletes jobs with their source (off by default, as deployed).
+      removals: false,
     });
     // Every function is either run or said not to be, with a reason.
     const covered = new Set([...sources.map((s) => s.fn), ...notRun.map((n) => n.fn)]);
@@ -104,6 +106,14 @@ describe("local topology", () => {
     expect(providerMaxInFlight).toBe(6);
     expect(sqsSource(sources, "transcriber").maxConcurrency).toBe(6);
     expect(sqsSource(sources, "stitcher").maxConcurrency).toBe(wiring.functions.stitcher.trigger.maxConcurrency);
+  });
+
+  it("delivers the input bucket's deletions to the chunker when jobs are deleted with their source", () => {
+    // Act
+    const { sources } = localTopology({ deleteJobsWithSource: true });
+
+    // Assess
+    expect(sources.find((s) => s.kind === "s3")).toMatchObject({ fn: "chunker", removals: true });
   });
 
   it("sets the cap and the transcriber's concurrency apart only when both are given", () => {

@@ -187,8 +187,9 @@ describe("cancel racing the stitcher", () => {
     expect(cancel?.kind).toBe("refused");
     const job = jobs.peek(JOB_ID)!;
     expect(job.status).toBe("COMPLETED");
-    expect(Object.keys(job.outputs ?? {})).toHaveLength(5);
-    expect(output.objects.size).toBe(5);
+    // Five formats and the viewer page.
+    expect(Object.keys(job.outputs ?? {})).toHaveLength(6);
+    expect(output.objects.size).toBe(6);
     expect((await jobs.utterances(JOB_ID)).length).toBeGreaterThan(0);
     expect(notifier.events.map((e) => e.status)).toEqual(["COMPLETED"]);
   });
@@ -354,7 +355,7 @@ describe("deleteJob", () => {
     const second = await deleteJob(ctx, JOB_ID);
 
     // Assess
-    expect(first).toMatchObject({ existed: true, cancelled: false, outputObjects: 5, workObjects: 4 });
+    expect(first).toMatchObject({ existed: true, cancelled: false, outputObjects: 6, workObjects: 4 });
     expect(first.utterances).toBeGreaterThan(0);
     expect(jobs.peek(JOB_ID)).toBeUndefined();
     expect(output.objects.size).toBe(0);

@@ -170,6 +170,8 @@ function fakeJobs(job: JobRecord) {
       record = { ...record, notifiedAt: now.toISOString() };
     },
     noteError: async () => undefined,
+    // Each invocation's use (pipeline/invocation-meter.ts).
+    addUsage: async () => undefined,
   };
   return store as unknown as JobStore;
 }

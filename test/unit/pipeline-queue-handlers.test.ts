@@ -36,6 +36,8 @@ function contextWith(jobs: Partial<JobRecords>, calls: Calls): PipelineContext {
     },
     markNotified: async () => undefined,
     noteError: async () => undefined,
+    // A failed job's spend is settled before it is announced (pipeline/cost-cap.ts).
+    setCostUsd: async () => undefined,
     ...jobs,
   };
   return { ...base, jobs: table as JobRecords, notifier };

@@ -7,7 +7,7 @@ import { keys } from "../../shared/adapters/object-store.js";
 import { emptyBook, type SpeakerBook } from "../../shared/domain/speakers/speaker-book.js";
 import type { Transcript } from "../../shared/domain/types.js";
 import { RetryableError } from "../../shared/errors.js";
-import { OUTPUT_FILES, stitchJob } from "../../shared/pipeline/stitch-job.js";
+import { OUTPUT_FILES, VIEWER_PAGE_FILE, stitchJob } from "../../shared/pipeline/stitch-job.js";
 import { wiring } from "../../shared/wiring.js";
 import { wordsEverySecond } from "../support/fake-provider.js";
 import { cutSegments, JOB_ID, jobOptions, jobRecord, segmentResult } from "../support/job-fixtures.js";
@@ -39,9 +39,9 @@ describe("stitchJob", () => {
     // Act
     const outcome = await stitchJob(ctx, JOB_ID);
 
-    // Assess: the five files, each with its content type
+    // Assess: the five files and the viewer page, each with its content type
     expect(outcome).toBe("completed");
-    const files = Object.values(OUTPUT_FILES);
+    const files = [...Object.values(OUTPUT_FILES), VIEWER_PAGE_FILE];
     expect([...output.objects.keys()].sort()).toEqual(files.map((f) => keys.output(JOB_ID, f.file)).sort());
     for (const { file, contentType } of files) expect(output.objects.get(keys.output(JOB_ID, file))?.contentType).toBe(contentType);
     const transcript = output.json<Transcript>(keys.output(JOB_ID, "transcript.verbose.json"));
@@ -58,7 +58,11 @@ describe("stitchJob", () => {
       audioSecondsBilled: 124,
       billing: { segmentSeconds: 124, segmentRequests: 2, probeSeconds: 0, probeRequests: 0 },
     });
-    expect(job.outputs).toEqual(Object.fromEntries(Object.entries(OUTPUT_FILES).map(([format, f]) => [format, keys.output(JOB_ID, f.file)])));
+    expect(job.outputs).toEqual({
+      ...Object.fromEntries(Object.entries(OUTPUT_FILES).map(([format, f]) => [format, keys.output(JOB_ID, f.file)])),
+      html: keys.output(JOB_ID, VIEWER_PAGE_FILE.file),
+    });
+    expect(output.text(keys.output(JOB_ID, VIEWER_PAGE_FILE.file))).toContain("a0");
     expect(job.stitchLeaseUntil).toBeUndefined();
     expect((await jobs.utterances(JOB_ID)).map((u) => u.text).join(" ")).toBe("a0 a1 a2 a3 a4 b0 b1 b2 b3 b4");
     // ... one notification, one metric
@@ -136,7 +140,7 @@ describe("stitchJob", () => {
     // Assess
     await expect(meanwhile).rejects.toBeInstanceOf(RetryableError);
     expect(after).toBe("completed");
-    expect(output.writes).toHaveLength(Object.keys(OUTPUT_FILES).length);
+    expect(output.writes).toHaveLength(Object.keys(OUTPUT_FILES).length + 1);
   });
 
   it("a stitcher that died after writing the outputs is simply run again: same files, completed once", async () => {

@@ -26,6 +26,7 @@ export function renderVerboseJson(t: Transcript): string {
       end: roundMs(w.end),
       speaker_id: w.speaker_id,
       ...nameOf(w.speaker_id),
+      ...(w.vocabulary_filter_match ? { vocabulary_filter_match: true } : {}),
     })),
     segments: t.segments.map((s) => ({
       id: s.id,
@@ -51,7 +52,9 @@ export const verboseTranscriptSchema = z.object({
   text: z.string(),
   language: z.string().nullable(),
   duration: z.number().nonnegative(),
-  words: z.array(z.object({ word: z.string(), start: z.number(), end: z.number(), speaker_id: speakerId })),
+  words: z.array(
+    z.object({ word: z.string(), start: z.number(), end: z.number(), speaker_id: speakerId, vocabulary_filter_match: z.literal(true).optional() }),
+  ),
   segments: z.array(
     z.object({ id: z.number().int().nonnegative(), start: z.number(), end: z.number(), text: z.string(), speaker_id: speakerId }),
   ),

@@ -4,6 +4,7 @@ import { PermanentError } from "../../errors.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../types.js";
 import { AUTO_LANGUAGE, isLanguageChoice, normalizeLanguage } from "./languages.js";
 import { decodeMetadataValue } from "./metadata-encoding.js";
+import { FILTER_METHODS, type FilterMethod } from "../vocabulary/filter-words.js";
 
 export const TASKS = ["transcribe", "translate"] as const;
 export type Task = (typeof TASKS)[number];
@@ -31,7 +32,29 @@ export interface JobOptions {
   overlapSeconds: number;
   /** Output format the CLI shows by default; every format is written anyway. */
   format: OutputFormat;
+  /**
+   * Enrolled voices to name in the transcript (`stt voices add`, or `voices/<name>.<ext>` in the input
+   * bucket): names in the order given, or `["*"]` for every registered voice. Needs diarization.
+   */
+  speakers?: string[];
+  /**
+   * The most this job may cost, in US dollars (metadata `max-cost`): a recording estimated above it fails
+   * before any of it is sent to the provider (pipeline/cost-cap.ts). Absent: the deployment's `maxJobCost`.
+   */
+  maxCost?: number;
+  /** A registered custom vocabulary (`stt vocabulary add`, or `vocabularies/<name>.txt`): prompt terms and spelling fixes. */
+  vocabulary?: string;
+  /** A registered vocabulary filter (`stt vocabulary add --filter`, or `vocabulary-filters/<name>.txt`). */
+  filter?: string;
+  /** What the filter does to its words; set (default "mask") exactly when `filter` is. */
+  filterMethod?: FilterMethod;
+  /** "pii": redacted outputs (and audio) beside the originals (domain/redaction/). */
+  redact?: Redact;
 }
+
+/** `redact=` values: personal data (e-mail addresses, phone, card, IBAN and other long numbers). */
+export const REDACT_KINDS = ["pii"] as const;
+export type Redact = (typeof REDACT_KINDS)[number];
 
 export type ParsedOptions = { ok: true; options: JobOptions } | { ok: false; reason: string };
 
@@ -48,6 +71,12 @@ const storedOptionsSchema: z.ZodType<JobOptions> = z.object({
   chunkSeconds: z.union([z.number(), z.literal(AUTO_LENGTH)]),
   overlapSeconds: z.number(),
   format: z.enum(OUTPUT_FORMATS),
+  speakers: z.array(z.string()).optional(),
+  maxCost: z.number().optional(),
+  vocabulary: z.string().optional(),
+  filter: z.string().optional(),
+  filterMethod: z.enum(FILTER_METHODS).optional(),
+  redact: z.enum(REDACT_KINDS).optional(),
 });
 
 /**
@@ -90,11 +119,23 @@ export function realtimeSessionOf(
   return parsed.success ? { sessionId: parsed.data } : { invalid: raw.slice(0, 80) };
 }
 
+/**
+ * An enrolled voice's name: what `voices/<name>.<ext>` and `speakers=<name>,...` carry. Letters, digits and
+ * `-_.`, starting with a letter or digit, so it is safe as an S3 key part, a DynamoDB key and a label.
+ */
+export const VOICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+/** `speakers=*`: every voice registered when the job starts. */
+export const ALL_VOICES = "*";
+/** Names one job may ask for: each costs probe pieces in every naming probe. */
+export const MAX_NAMED_SPEAKERS = 20;
+
 export const OPTION_LIMITS = {
   temperature: { min: 0, max: 1 },
   speakers: { min: 1, max: 20 },
   chunkSeconds: { min: 20, max: 1200 },
   overlapSeconds: { min: 0, max: 30 },
+  /** US dollars. */
+  maxCost: { min: 0, max: 100_000 },
 } as const;
 
 /**
@@ -179,6 +220,35 @@ const chunkSecondsText = z
   })
   .transform((raw): number | typeof AUTO_LENGTH => (raw.toLowerCase() === AUTO_LENGTH ? AUTO_LENGTH : Number(raw)));
 
+/** A registered list's name (the voice-name rule): `vocabulary=acme`, `filter=profanity`. */
+function listNameText(key: string) {
+  return z.string().regex(VOICE_NAME, {
+    error: (issue) => `${key} '${String(issue.input).slice(0, 80)}' is not a list name (1-40 letters, digits, '-', '_' or '.', starting with a letter or digit)`,
+  });
+}
+
+/** `alice,bob` (names, each once) or `*`: the enrolled voices a job names. */
+const speakersText = z
+  .string()
+  .transform((raw, ctx): string[] => {
+    if (raw.trim() === ALL_VOICES) return [ALL_VOICES];
+    const names = raw.split(",").map((name) => name.trim());
+    const bad = names.find((name) => !VOICE_NAME.test(name));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `speakers '${raw.slice(0, 80)}': '${bad.slice(0, 40)}' is not a voice name (1-40 letters, digits, '-', '_' or '.'); use names separated by commas, or '${ALL_VOICES}'`,
+      });
+      return z.NEVER;
+    }
+    const unique = [...new Set(names)];
+    if (unique.length > MAX_NAMED_SPEAKERS) {
+      ctx.addIssue({ code: "custom", message: `speakers: at most ${MAX_NAMED_SPEAKERS} names, not ${unique.length}` });
+      return z.NEVER;
+    }
+    return unique;
+  });
+
 /**
  * The job options as S3 user metadata carries them: keys as S3 returns them (lowercase, without
  * x-amz-meta-), values as text (RFC 2047 words decoded, trimmed, empty ones dropped: see readMetadata), each
@@ -198,6 +268,12 @@ export const metadataOptionsSchema = z
     temperature: numberText("temperature", OPTION_LIMITS.temperature),
     "min-speakers": numberText("min-speakers", OPTION_LIMITS.speakers, true),
     "max-speakers": numberText("max-speakers", OPTION_LIMITS.speakers, true),
+    speakers: speakersText,
+    "max-cost": numberText("max-cost", OPTION_LIMITS.maxCost),
+    vocabulary: listNameText("vocabulary"),
+    filter: listNameText("filter"),
+    "filter-method": choiceText("filter-method", FILTER_METHODS),
+    redact: choiceText("redact", REDACT_KINDS),
   })
   .partial();
 
@@ -217,6 +293,12 @@ function optionsOf(meta: MetadataOptions): Partial<JobOptions> {
     temperature: meta.temperature,
     minSpeakers: meta["min-speakers"],
     maxSpeakers: meta["max-speakers"],
+    speakers: meta.speakers,
+    maxCost: meta["max-cost"],
+    vocabulary: meta.vocabulary,
+    filter: meta.filter,
+    filterMethod: meta["filter-method"],
+    redact: meta.redact,
   });
 }
 
@@ -254,6 +336,13 @@ export function parseJobOptions(
     problems.push(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
   }
   // An automatic length is checked by the chunker once it is known (it is at least 60 s when the duration is).
+  if (options.speakers !== undefined && !options.diarize) {
+    problems.push("speakers needs diarization: it cannot be set with diarize=false");
+  }
+  if (options.filterMethod !== undefined && options.filter === undefined) {
+    problems.push(`filter-method needs filter: name a registered vocabulary filter (filter=<name>)`);
+  }
+  if (options.filter !== undefined) options.filterMethod ??= "mask";
   if (chunkSeconds !== AUTO_LENGTH && !overlapFitsChunk(overlapSeconds, chunkSeconds)) {
     problems.push(`overlap-seconds (${overlapSeconds}) must be less than chunk-seconds (${chunkSeconds})`);
   }
