@@ -124,6 +124,7 @@ export function createProgram(commands: CliCommands, output: CliOutput, exitCode
     .argument("<file>", "audio or video file, or an https URL the pipeline fetches")
     .addOption(formatOption("transcript format on stdout").default("text"))
     .option("--language <code>", "ISO-639-1 code, or auto (default: auto)")
+    .option("--language-options <codes>", "with auto: the languages segments may be heard in, 2..10 codes, most likely first (en,de,fr)")
     .option("--prompt <text>", "text that guides the model (names, terms)")
     .option("--temperature <t>", "sampling temperature, 0..1")
     .option("--model <name>", "provider model (default: $STT_MODEL, else the stack's)")
@@ -139,6 +140,7 @@ export function createProgram(commands: CliCommands, output: CliOutput, exitCode
     .option("--filter <name>", "a registered vocabulary filter: its words are masked, removed or tagged (see `stt vocabulary`)")
     .option("--filter-method <method>", "what --filter does to its words: mask (default), remove or tag")
     .option("--redact <kind>", "pii: also write redacted outputs and audio (e-mail, phone, card, IBAN and other long numbers)")
+    .option("--channels <names>", "transcribe each channel of a stereo call on its own, its words named by channel: agent,caller")
     .addHelpText("after", ENVIRONMENT)
     .action(async (file: string, opts: TranscribeOpts, command: Command) => {
       const flags = transcribeFlags(opts);
@@ -387,6 +389,7 @@ function addJobControl(program: Command, commands: CliCommands, exitCode: (code:
     )
     .argument("<jobId>", "the job to run again")
     .option("--language <code>", "ISO-639-1 code, or auto")
+    .option("--language-options <codes>", "with auto: the languages segments may be heard in (en,de,fr)")
     .option("--prompt <text>", "text that guides the model (names, terms)")
     .option("--temperature <t>", "sampling temperature, 0..1")
     .option("--model <name>", "provider model")
@@ -425,6 +428,7 @@ function addJobControl(program: Command, commands: CliCommands, exitCode: (code:
 
 interface RerunOpts {
   language?: string;
+  languageOptions?: string;
   prompt?: string;
   temperature?: string;
   model?: string;
@@ -449,6 +453,7 @@ export function rerunOverrides(opts: RerunOpts): Record<string, string> {
 interface TranscribeOpts {
   format: OutputFormat;
   language?: string;
+  languageOptions?: string;
   prompt?: string;
   temperature?: string;
   model?: string;
@@ -464,11 +469,13 @@ interface TranscribeOpts {
   filter?: string;
   filterMethod?: string;
   redact?: string;
+  channels?: string;
 }
 
 function transcribeFlags(opts: TranscribeOpts): TranscribeFlags {
   const flags: TranscribeFlags = {
     language: opts.language,
+    "language-options": opts.languageOptions,
     prompt: opts.prompt,
     temperature: opts.temperature,
     model: opts.model,
@@ -484,6 +491,7 @@ function transcribeFlags(opts: TranscribeOpts): TranscribeFlags {
     filter: opts.filter,
     "filter-method": opts.filterMethod,
     redact: opts.redact,
+    channels: opts.channels,
   };
   return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as TranscribeFlags;
 }

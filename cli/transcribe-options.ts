@@ -4,6 +4,8 @@ import { encodeMetadataValue } from "../shared/domain/options/metadata-encoding.
 /** `stt transcribe`'s job options, named as on the command line (and as the S3 metadata keys). */
 export interface TranscribeFlags {
   language?: string;
+  /** With language auto: the languages a segment may be heard in, `en,de,fr` (2..10 codes, most likely first). */
+  "language-options"?: string;
   prompt?: string;
   temperature?: string;
   model?: string;
@@ -24,6 +26,8 @@ export interface TranscribeFlags {
   "filter-method"?: string;
   /** `pii`: redacted outputs and audio beside the originals. */
   redact?: string;
+  /** One name per channel of a stereo call (`agent,caller`): each channel transcribed on its own. */
+  channels?: string;
 }
 
 /**
@@ -36,6 +40,7 @@ export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> 
     if (value !== undefined) metadata[key] = value;
   };
   set("language", flags.language);
+  set("language-options", flags["language-options"]);
   // S3 metadata is ASCII: other text travels as an RFC 2047 encoded word.
   set("prompt", flags.prompt === undefined ? undefined : encodeMetadataValue(flags.prompt));
   set("temperature", flags.temperature);
@@ -52,6 +57,7 @@ export function flagsToMetadata(flags: TranscribeFlags): Record<string, string> 
   set("filter", flags.filter);
   set("filter-method", flags["filter-method"]);
   set("redact", flags.redact);
+  set("channels", flags.channels);
   return metadata;
 }
 

@@ -17,6 +17,7 @@ import { JOB_STATUSES, TERMINAL_STATUSES, costUsdSchema, jobBillingSchema, lambd
 import { issueText } from "../domain/options/options.js";
 import { PermanentError } from "../errors.js";
 import { wiring } from "../wiring.js";
+import { languageShareSchema, type LanguageShare } from "../domain/languages/language-shares.js";
 import { voiceRecordSchema, voiceSourceTag, type VoiceRecord } from "../domain/speakers/enrolled-voices.js";
 import { listRecordSchema, listSourceTag, type ListKind, type ListRecord } from "../domain/vocabulary/term-list.js";
 
@@ -52,6 +53,11 @@ export interface JobRecord {
   /** Indexes of segments whose result is stored; a set, so a repeated ADD counts once. */
   doneSegments?: Set<number>;
   language?: string | null;
+  /**
+   * Completed jobs whose segments' languages are known: how long each language was spoken and its fraction of
+   * the speech, most first (domain/languages/language-shares.ts; Amazon Transcribe's `LanguageCodes`).
+   */
+  languages?: LanguageShare[];
   speakers?: string[];
   wordCount?: number;
   outputs?: Record<string, string>;
@@ -141,7 +147,7 @@ export const recentIndexSortKey = (createdAt: string, jobId: string) => `${creat
 export type CompletedFields = Required<
   Pick<JobRecord, "language" | "speakers" | "wordCount" | "outputs" | "duration" | "audioSecondsBilled" | "billing">
 > &
-  Pick<JobRecord, "speakerNames" | "costUsd">;
+  Pick<JobRecord, "speakerNames" | "costUsd" | "languages">;
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
 /** The realtime gateway's session item, beside the job items in the same table (the gateway writes it; see realtime/). */
@@ -371,6 +377,7 @@ export class JobStore {
         "SET #s = :done, #lang = :lang, speakers = :speakers, wordCount = :wc, outputs = :outputs, #d = :d, " +
         "audioSecondsBilled = :billed, billing = :billing, speakerNames = :names, completedAt = :now, updatedAt = :now" +
         (fields.costUsd ? ", costUsd = :cost" : "") +
+        (fields.languages?.length ? ", languages = :languages" : "") +
         " REMOVE stitchLeaseUntil",
       ConditionExpression: "#s = :running",
       ExpressionAttributeNames: { "#s": "status", "#lang": "language", "#d": "duration" },
@@ -387,6 +394,7 @@ export class JobStore {
         ":names": fields.speakerNames ?? {},
         ":now": now.toISOString(),
         ...(fields.costUsd ? { ":cost": fields.costUsd } : {}),
+        ...(fields.languages?.length ? { ":languages": fields.languages } : {}),
       },
     });
     return applied;
@@ -701,11 +709,13 @@ export class JobStore {
   /** Puts are idempotent: the same utterance always lands on the same key. */
   /** `expiresAt` is the job's, so utterances expire with their job (same TTL attribute). */
   async putUtterances(jobId: string, utterances: NamedSegment[], expiresAt?: number): Promise<void> {
-    const items = utterances.map((u) => ({
+    // The utterance's language is stored as `language_code`, Amazon Transcribe's name for an item's language.
+    const items = utterances.map(({ language, ...u }) => ({
       pk: `JOB#${jobId}`,
       sk: utteranceSortKey(u.start, u.id),
       jobId,
       ...u,
+      ...(language !== undefined ? { language_code: language } : {}),
       ...(expiresAt ? { expiresAt } : {}),
     }));
     for (let i = 0; i < items.length; i += 25) {
@@ -742,6 +752,7 @@ export class JobStore {
           text: item.text,
           speaker_id: item.speaker_id ?? null,
           ...(typeof item.speaker_name === "string" ? { speaker_name: item.speaker_name } : {}),
+          ...(typeof item.language_code === "string" ? { language: item.language_code } : {}),
         });
       }
       startKey = out.LastEvaluatedKey;
@@ -912,6 +923,7 @@ const jobRecordSchema = z.object({
   // A DynamoDB number set: the document client reads it as a Set.
   doneSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
   language: z.string().nullable().optional(),
+  languages: z.array(languageShareSchema).optional(),
   speakers: z.array(z.string()).optional(),
   wordCount: z.number().optional(),
   outputs: z.record(z.string(), z.string()).optional(),

@@ -21,6 +21,8 @@ export interface JobEvent {
   speakers?: number;
   wordCount?: number;
   language?: string | null;
+  /** Completed jobs: each language's speech (seconds, fraction), most first; absent when none was known. */
+  languages?: JobRecord["languages"];
   /** Completed jobs: seconds of audio sent to the provider for the job, and its parts (see JobRecord). */
   audioSecondsBilled?: number;
   billing?: JobRecord["billing"];
@@ -54,6 +56,7 @@ export function jobEventOf(job: JobRecord, outputBucket: string, event: JobEvent
     speakers: job.speakers?.length,
     wordCount: job.wordCount,
     language: job.language,
+    languages: job.languages,
     audioSecondsBilled: job.audioSecondsBilled,
     billing: job.billing,
     lambda: job.lambda,

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { BYTES_PER_SAMPLE, SAMPLE_RATE, inputGuardArgs, scrubbedLine } from "./ffmpeg.js";
 import { PermanentError } from "../errors.js";
+import { channelFilter } from "../domain/channels/lane-plan.js";
 
 export interface DecodeHandle {
   /** 16 kHz mono s16le, in the order ffmpeg produces it; iterating applies backpressure to ffmpeg. */
@@ -19,10 +20,12 @@ export interface DecodeOptions {
   maxSeconds?: number;
   /** Words for the reason when `maxSeconds` is passed (what the limit is derived from). */
   maxSecondsReason?: string;
+  /** Decode this input channel alone (a channel job's lane: domain/channels/); unset, all channels mixed to mono. */
+  channel?: number;
 }
 
 /** The arguments of one decode: exported so the hardening is tested without running ffmpeg. */
-export function decodeArgs(input: string, options: Pick<DecodeOptions, "demuxer"> = {}): string[] {
+export function decodeArgs(input: string, options: Pick<DecodeOptions, "demuxer" | "channel"> = {}): string[] {
   // Reconnect options only apply to network inputs: the chunker reads the source by presigned URL.
   const reconnect = /^https?:\/\//i.test(input) ? ["-reconnect", "1", "-reconnect_streamed", "1"] : [];
   return [
@@ -31,7 +34,8 @@ export function decodeArgs(input: string, options: Pick<DecodeOptions, "demuxer"
     "-fflags", "+discardcorrupt",
     ...(options.demuxer ? ["-f", options.demuxer] : []),
     "-i", input,
-    "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(SAMPLE_RATE),
+    "-map", "0:a:0", "-vn", ...(options.channel === undefined ? ["-ac", "1"] : ["-af", channelFilter(options.channel)]),
+    "-ar", String(SAMPLE_RATE),
     // On a pipe ffmpeg flushes after every packet (an MP3 frame is ~1 KB of PCM): 15x more reads, and
     // per-read work, for the same bytes. Unflushed, it writes in full 32 KB buffers.
     "-flush_packets", "0",

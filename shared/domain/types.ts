@@ -4,6 +4,8 @@
  * times are relative to the start of one segment's audio.
  */
 
+import type { LanguageShare } from "./languages/language-shares.js";
+
 /** One recognised word. `speaker` is a label; whose labels (local or global) depends on the hand-off. */
 export interface Word {
   word: string;
@@ -31,6 +33,11 @@ export interface CutSegment {
   end: number;
   ownStart: number;
   ownEnd: number;
+  /**
+   * A channel job's lane (`channels=`: domain/channels/): the input channel this segment's audio was taken
+   * from. Absent for every other job, whose audio is the recording mixed down to mono.
+   */
+  channel?: number;
 }
 
 /** What the transcriber stores for one segment, in segment-local time. */
@@ -50,6 +57,11 @@ export interface SegmentResult {
    * provider client needed. Absent in results stored before it was kept: the segment's span then.
    */
   audioSeconds?: number;
+  /**
+   * The segment was asked again because its first answer's language was not among the job's
+   * `language-options` (pipeline/transcribe-within-languages.ts): one more request of the same audio.
+   */
+  languageRetry?: { detected: string; askedWith: string; audioSeconds: number };
 }
 
 /** The stitched transcript: our `verbose_json` output. */
@@ -65,6 +77,11 @@ export interface Transcript {
    * label without one is shown as itself. Absent when nothing could name anyone.
    */
   speaker_names?: Record<string, string>;
+  /**
+   * How long each language was spoken (domain/languages/language-shares.ts), most first; absent when no
+   * segment's language is known. `language` stays the majority language.
+   */
+  languages?: LanguageShare[];
 }
 
 export interface TranscriptWord {
@@ -74,6 +91,8 @@ export interface TranscriptWord {
   speaker_id: string | null;
   /** A vocabulary filter with `filter-method=tag` matched this word (Amazon Transcribe's flag); absent otherwise. */
   vocabulary_filter_match?: boolean;
+  /** The language of the segment the word was heard in (ISO 639-1), when the provider said one. */
+  language?: string;
 }
 
 export interface TranscriptSegment {
@@ -82,6 +101,8 @@ export interface TranscriptSegment {
   end: number;
   text: string;
   speaker_id: string | null;
+  /** Its words' language (an utterance never spans two), when they have one. */
+  language?: string;
 }
 
 /** An utterance as the job table stores it: the segment, and its speaker's name where the label has one. */

@@ -2,6 +2,8 @@ import { CutPlanner } from "../domain/cutting/plan-cuts.js";
 import { canonicalOptions, realtimeSessionOf, type JobOptions } from "../domain/options/options.js";
 import { segmentSeconds } from "../domain/cutting/segment-length.js";
 import type { CutSegment } from "../domain/types.js";
+import { channelCountProblem } from "../domain/channels/channel-names.js";
+import { inLane } from "../domain/channels/lane-plan.js";
 import { keys } from "../adapters/object-store.js";
 import type { JobRecord, SourceObject } from "../adapters/job-store.js";
 import { admitByCost } from "./cost-cap.js";
@@ -184,34 +186,14 @@ async function cutAndQueue(
   // The decoder starts once ffprobe is done: started together, a short file's decode came back empty now and
   // then on the local stack (two reads of one object at once), and the probe takes tens of milliseconds.
   let decoder: DecodeHandle | undefined;
-  const meter = new EnvelopeMeter();
-  const window = new PcmWindow();
-  // The frames measured for planning are also each segment's stored envelope: cut, not measured again.
-  const envelopes = new EnvelopeWindow();
   const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT, pool);
   const overlapSeconds = isTextOnlyModel(options.model) ? 0 : options.overlapSeconds;
-
-  const emit = async (ready: CutSegment[]) => {
-    for (const segment of ready) {
-      const from = Math.round(segment.start * SAMPLE_RATE);
-      const to = Math.min(Math.round(segment.end * SAMPLE_RATE), window.endSample);
-      // A cancelled job stops being cut: no more segments stored and queued for it (cancel-job.ts).
-      await stopIfEnded(ctx, jobId);
-      const pcm = window.slice(from, to, (bytes) => pool.pcmBuffer(bytes));
-      await sender.add(segment, pcm, envelopes.slice(from, to) ?? pcmEnvelope(pcm));
-    }
-    const last = ready[ready.length - 1];
-    if (last) {
-      // Audio before the next segment's start is never needed again (the slices above are copies).
-      const keep = Math.floor(Math.max(0, last.end - overlapSeconds - 1) * SAMPLE_RATE);
-      window.dropBefore(keep);
-      envelopes.dropBefore(keep);
-    }
-  };
 
   try {
     // What the file holds decides before any audio does: a probe failure is the clearer reason.
     const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
+    // A channel job (channels=) cuts each channel as a lane of its own, one after the other (domain/channels/).
+    const lanes = options.channels ? channelLanes(options.channels, probe.audio.channels) : [undefined];
     const budget = decodeBudget(probe);
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
@@ -219,8 +201,9 @@ async function cutAndQueue(
       fallbackSeconds: ctx.config.defaults.chunkSeconds,
     });
     // Over a cost limit, the job stops here: before any audio is decoded, let alone sent (cost-cap.ts).
-    await admitByCost(ctx, { jobId, costEstimate: job.costEstimate }, options, { durationSeconds: probe.duration, chunkSeconds, overlapSeconds });
-    decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url, budget);
+    // Every lane is sent: a channel job costs its duration once per channel.
+    const sentSeconds = probe.duration === undefined ? undefined : probe.duration * lanes.length;
+    await admitByCost(ctx, { jobId, costEstimate: job.costEstimate }, options, { durationSeconds: sentSeconds, chunkSeconds, overlapSeconds });
     if (overlapSeconds >= chunkSeconds) {
       throw new PermanentError(
         "invalid_options",
@@ -228,22 +211,60 @@ async function cutAndQueue(
       );
     }
     ctx.log.info("segment length", { jobId, chunkSeconds, auto: options.chunkSeconds === "auto", duration: probe.duration });
-    const planner = new CutPlanner({ frameSeconds: EnvelopeMeter.FRAME_SECONDS, chunkSeconds, overlapSeconds });
 
-    for await (const bytes of decoder.pcm) {
-      const frames = meter.push(window.append(bytes as Buffer));
-      envelopes.append(frames);
-      const ready = planner.push(frames);
-      if (ready.length) await emit(ready);
+    /** Decodes one lane (the mono mixdown, or one channel), cuts it and hands its segments to the sender. */
+    const cutLane = async (channel: number | undefined, firstIndex: number): Promise<{ samples: number; segments: number }> => {
+      const meter = new EnvelopeMeter();
+      const window = new PcmWindow();
+      // The frames measured for planning are also each segment's stored envelope: cut, not measured again.
+      const envelopes = new EnvelopeWindow();
+      let segments = 0;
+      const emit = async (ready: CutSegment[]) => {
+        for (const planned of ready) {
+          // A lane's segments are numbered after the lanes before it (lane-plan.ts); a mono job's as planned.
+          const segment = inLane(planned, channel, firstIndex);
+          const from = Math.round(segment.start * SAMPLE_RATE);
+          const to = Math.min(Math.round(segment.end * SAMPLE_RATE), window.endSample);
+          // A cancelled job stops being cut: no more segments stored and queued for it (cancel-job.ts).
+          await stopIfEnded(ctx, jobId);
+          const pcm = window.slice(from, to, (bytes) => pool.pcmBuffer(bytes));
+          await sender.add(segment, pcm, envelopes.slice(from, to) ?? pcmEnvelope(pcm));
+          segments++;
+        }
+        const last = ready[ready.length - 1];
+        if (last) {
+          // Audio before the next segment's start is never needed again (the slices above are copies).
+          const keep = Math.floor(Math.max(0, last.end - overlapSeconds - 1) * SAMPLE_RATE);
+          window.dropBefore(keep);
+          envelopes.dropBefore(keep);
+        }
+      };
+      decoder = decodeToPcm(ctx.ffmpeg.ffmpeg, url, channel === undefined ? budget : { ...budget, channel });
+      const planner = new CutPlanner({ frameSeconds: EnvelopeMeter.FRAME_SECONDS, chunkSeconds, overlapSeconds });
+      for await (const bytes of decoder.pcm) {
+        const frames = meter.push(window.append(bytes as Buffer));
+        envelopes.append(frames);
+        const ready = planner.push(frames);
+        if (ready.length) await emit(ready);
+      }
+      await decoder.done;
+      const totalSamples = window.endSample;
+      if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
+      // The last partial frame may itself decide a segment: emit what push returns, then the rest.
+      const lastFrame = meter.flush();
+      envelopes.append(lastFrame);
+      envelopes.end(totalSamples);
+      await emit([...planner.push(lastFrame), ...planner.finish()]);
+      return { samples: totalSamples, segments };
+    };
+
+    let totalSamples = 0;
+    let cut = 0;
+    for (const channel of lanes) {
+      const lane = await cutLane(channel, cut);
+      cut += lane.segments;
+      totalSamples = Math.max(totalSamples, lane.samples);
     }
-    await decoder.done;
-    const totalSamples = window.endSample;
-    if (totalSamples === 0) throw new PermanentError("no_audio", "the audio stream holds no samples (empty or truncated file)");
-    // The last partial frame may itself decide a segment: emit what push returns, then the rest.
-    const lastFrame = meter.flush();
-    envelopes.append(lastFrame);
-    envelopes.end(totalSamples);
-    await emit([...planner.push(lastFrame), ...planner.finish()]);
     const segments = await sender.finish();
     return { segments, duration: totalSamples / SAMPLE_RATE };
   } catch (error) {
@@ -251,6 +272,13 @@ async function cutAndQueue(
     sender.abandon();
     throw error;
   }
+}
+
+/** The lanes of a channel job: one per named channel, when the recording has exactly that many. */
+function channelLanes(names: readonly string[], fileChannels: number): number[] {
+  const problem = channelCountProblem(names, fileChannels);
+  if (problem) throw new PermanentError("invalid_options", problem);
+  return names.map((_, channel) => channel);
 }
 
 /**

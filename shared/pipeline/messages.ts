@@ -14,6 +14,8 @@ export const segmentMessageSchema = z.object({
     end: z.number(),
     ownStart: z.number(),
     ownEnd: z.number(),
+    // A channel job's lane (domain/channels/); absent for mono jobs.
+    channel: z.number().int().nonnegative().optional(),
   }),
 });
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;

@@ -70,6 +70,8 @@ export function optionsToMetadata(options: JobOptions): Record<string, string> {
   if (options.minSpeakers !== undefined) meta["min-speakers"] = String(options.minSpeakers);
   if (options.maxSpeakers !== undefined) meta["max-speakers"] = String(options.maxSpeakers);
   if (options.speakers !== undefined) meta.speakers = options.speakers.join(",");
+  if (options.channels !== undefined) meta.channels = options.channels.join(",");
+  if (options.languageOptions !== undefined) meta["language-options"] = options.languageOptions.join(",");
   return meta;
 }
 

@@ -1,5 +1,6 @@
 import { storedJobOptions, type JobOptions } from "../domain/options/options.js";
 import { stitchSegments } from "../domain/stitching/stitch.js";
+import { stitchChannels } from "../domain/channels/merge-lanes.js";
 import { speakerBookSchema, type SpeakerBook } from "../domain/speakers/speaker-book.js";
 import { jobCost } from "../domain/jobs/job-billing.js";
 import { completedJobCost } from "./cost-cap.js";
@@ -121,6 +122,7 @@ async function stitchClaimed(ctx: PipelineContext, job: JobRecord, count: number
       outputs,
       duration: transcript.duration,
       speakerNames: transcript.speaker_names ?? {},
+      ...(transcript.languages ? { languages: transcript.languages } : {}),
       ...priced,
     },
     completedAt,
@@ -203,6 +205,12 @@ function buildTranscript(
   duration: number,
   book: SpeakerBook | undefined,
 ): Transcript {
+  // A channel job: each channel's lane stitched alone, then merged by time under the channels' names. Its
+  // speakers are its channels (diarize=false unless asked for): with diarize=true, the settled book links
+  // each channel's voices across its segments (the channel names them, so speaker limits do not apply).
+  if (options.channels) {
+    return stitchChannels(results, { duration, names: options.channels, diarize: settlesSpeakers(options), speakerMap: book?.map });
+  }
   if (!settlesSpeakers(options)) return stitchSegments(results, { duration, diarize: false });
   if (!book) return stitchSegments(results, { duration, diarize: true });
   const limited = limitSpeakers(book, { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers });

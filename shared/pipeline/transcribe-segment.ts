@@ -13,6 +13,7 @@ import { dropHallucinations } from "../domain/words/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
 import { currentMeter } from "./invocation-meter.js";
 import { jobLists } from "./register-list.js";
+import { transcribeWithinLanguages } from "./transcribe-within-languages.js";
 
 /** The chunker's envelope frame (10 ms). */
 const ENVELOPE_FRAME_SECONDS = 0.01;
@@ -45,7 +46,8 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
     const lists = await jobLists(ctx, message.jobId, options);
     // An earlier delivery had this request answered, then died before storing the result: this one is paid again.
     if (job.answeredSegments?.has(message.segment.index)) currentMeter()?.resent(audioSeconds);
-    const answer = await ctx.provider.transcribe({
+    // With language-options, a segment heard outside them is asked again (transcribe-within-languages.ts).
+    const { answer, languageRetry } = await transcribeWithinLanguages(ctx.provider, {
       audio,
       filename: `segment-${message.segment.index}.flac`,
       audioSeconds,
@@ -57,7 +59,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       diarize: options.diarize,
       minSpeakers: options.minSpeakers,
       maxSpeakers: options.maxSpeakers,
-    });
+    }, options.languageOptions);
     currentMeter()?.segmentAnswered(message.segment.index);
     await ctx.checkpoint("transcriber:after-provider");
     const envelopeDb = await segmentEnvelope(ctx, message);
@@ -91,6 +93,7 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
       speakers: heard.speakers,
       // What this request cost, kept with its result: the stitcher sums these (job-billing.ts).
       audioSeconds,
+      ...(languageRetry ? { languageRetry } : {}),
     };
     await ctx.work.putJson(resultKey, result);
     ctx.log.info("segment transcribed", {

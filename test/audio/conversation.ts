@@ -40,6 +40,12 @@ export interface ConversationSpec {
    * uses the bank's n-th voice. Recordings that share a voice share a person (see Recording.speakerVoices).
    */
   voiceIds?: readonly string[];
+  /**
+   * Languages by stretch: from `fromSeconds` on (until the next entry), the words are labelled `language`
+   * (ISO 639-1); before the first entry they are English. Labels only: every clip is an English espeak clip,
+   * and the ground-truth provider reports the label (test/provider/README.md, "Languages").
+   */
+  languages?: Array<{ fromSeconds: number; language: string }>;
 }
 
 const DEFAULT_WORD_GAP: [number, number] = [0.08, 0.25];
@@ -68,7 +74,7 @@ export function buildConversation(spec: ConversationSpec): Recording {
 
   const speakers = Array.from({ length: spec.voices }, (_, index) => speakerName(index));
   return {
-    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s${away.idSuffix}${spec.voiceIds ? `-${spec.voiceIds.join("+")}` : ""}`,
+    id: `conv-s${spec.seed}-v${spec.voices}-${spec.turns ? "script" : (spec.style ?? "meeting")}-${spec.durationSeconds}s${away.idSuffix}${spec.voiceIds ? `-${spec.voiceIds.join("+")}` : ""}${languagesSuffix(spec)}`,
     sampleRate: SAMPLE_RATE,
     samples,
     words: placed.map(({ word, at, clip, speaker }): TrueWord => ({
@@ -76,6 +82,7 @@ export function buildConversation(spec: ConversationSpec): Recording {
       start: at / SAMPLE_RATE,
       end: (at + clip.length) / SAMPLE_RATE,
       speaker: speakerName(speaker),
+      ...languageAt(spec, at / SAMPLE_RATE),
     })),
     speakers,
     duration: length / SAMPLE_RATE,
@@ -98,6 +105,18 @@ export function buildSilence(seconds: number, noiseDb?: number): Recording {
   const samples = new Int16Array(Math.round(seconds * SAMPLE_RATE));
   if (noiseDb !== undefined) addNoiseFloor(samples, noiseDb, mixSeed("silence-noise", seconds));
   return { id: `silence-${seconds}s`, sampleRate: SAMPLE_RATE, samples, words: [], speakers: [], duration: seconds };
+}
+
+/** The language label of a word starting at `seconds` (nothing for English before any entry). */
+function languageAt(spec: ConversationSpec, seconds: number): { language?: string } {
+  let language: string | undefined;
+  for (const stretch of spec.languages ?? []) if (seconds >= stretch.fromSeconds) language = stretch.language;
+  return language === undefined ? {} : { language };
+}
+
+/** Recordings are known by id: one with language labels must not replace the same spec without them. */
+function languagesSuffix(spec: ConversationSpec): string {
+  return spec.languages?.length ? `-lang${spec.languages.map((s) => `${s.language}@${s.fromSeconds}`).join("+")}` : "";
 }
 
 export function speakerName(index: number): string {
@@ -245,6 +264,10 @@ function validate(spec: ConversationSpec): void {
     if (turn.speaker < 1 || turn.speaker > spec.voices) throw new Error(`turn speaker ${turn.speaker} is not 1..${spec.voices}`);
   }
   if (spec.voiceIds && spec.voiceIds.length !== spec.voices) throw new Error(`voiceIds must name ${spec.voices} voices`);
+  for (const stretch of spec.languages ?? []) {
+    if (!/^[a-z]{2}$/.test(stretch.language)) throw new Error(`language '${stretch.language}' is not an ISO 639-1 code`);
+    if (!(stretch.fromSeconds >= 0)) throw new Error(`language stretch from ${stretch.fromSeconds} is not a time`);
+  }
   for (const absence of spec.absences ?? []) {
     if (!Number.isInteger(absence.speaker) || absence.speaker < 1 || absence.speaker > spec.voices) {
       throw new Error(`absence speaker ${absence.speaker} is not 1..${spec.voices}`);

@@ -8,6 +8,11 @@ export interface TrueWord {
   end: number;
   /** "S1".."S6". */
   speaker: string;
+  /**
+   * The language the word is spoken in, an ISO 639-1 code; absent means English. A label of the truth data
+   * only: the clip bank is English espeak clips, so a "German" word sounds like the English one.
+   */
+  language?: string;
 }
 
 export interface Recording {

@@ -23,6 +23,8 @@ export interface HeardWord {
   voice: string;
   /** The diarizer missed this word's piece: the word is transcribed but gets no speaker label. */
   unlabelled?: boolean;
+  /** The truth's language label of the word (ISO 639-1); absent: English, and for invented words. */
+  language?: string;
 }
 
 /** Whisper runs a word's end over the following pause by up to about this much. */
@@ -67,7 +69,12 @@ function wordsOfPiece(piece: LocatedPiece, options: ProviderOptions, random: See
     const start = word.start - shift;
     const end = word.end - shift;
     const inside = Math.min(end, pieceEnd) - Math.max(start, pieceStart);
-    const clipped = { start: Math.max(start, pieceStart), end: Math.min(end, pieceEnd), voice: voiceOf(piece.recording, word) };
+    const clipped = {
+      start: Math.max(start, pieceStart),
+      end: Math.min(end, pieceEnd),
+      voice: voiceOf(piece.recording, word),
+      ...(word.language !== undefined ? { language: word.language } : {}),
+    };
     if (inside * 2 > end - start) {
       heard.push({ word: word.word, ...clipped });
     } else if (inside > 0 && random.chance(probability(options.edgeHalfWords))) {

@@ -10,10 +10,14 @@ export interface ProviderStats {
   audioSecondsBilled: number;
   faultsInjected: number;
   faultsByKind: Record<string, number>;
+  /** Answered transcription requests by the `language` they asked for ("auto" when none). */
+  languagesRequested: Record<string, number>;
+  /** Words answered in a language other than their true one (a forced wrong `language`: heard-language.ts). */
+  wrongLanguageWords: number;
 }
 
 export function emptyStats(): ProviderStats {
-  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {} };
+  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {}, languagesRequested: {}, wrongLanguageWords: 0 };
 }
 
 export function countInto(counts: Record<string, number>, key: string): void {

@@ -17,6 +17,7 @@ import {
 import { decodeUpload } from "./decode-upload.js";
 import { drawFailure } from "./faults.js";
 import { hearWords } from "./hear-words.js";
+import { majorityHeardLanguage, wordsInAnotherLanguage } from "./heard-language.js";
 import { AudioLocator } from "./locator.js";
 import { malform } from "./malformed.js";
 import { DEFAULT_OPTIONS, isTextOnlyModel, type FailureKind, type ProviderOptions } from "./options.js";
@@ -110,7 +111,11 @@ export async function startGroundTruthProvider(start: StartOptions = {}): Promis
     stats.audioSecondsBilled += duration;
 
     if (request.responseFormat === "text") return send(res, 200, textOf(words), { "content-type": "text/plain; charset=utf-8" });
-    const languageCode = (task === "translate" ? undefined : explicitLanguage(request.language)) ?? "en";
+    // Translations are English; otherwise the language asked for, else the one most of the words are in.
+    const requested = explicitLanguage(request.language);
+    const languageCode = task === "translate" ? "en" : (requested ?? majorityHeardLanguage(words));
+    countInto(stats.languagesRequested, requested ?? "auto");
+    if (task === "transcribe") stats.wrongLanguageWords += wordsInAnotherLanguage(words, languageCode);
     const body =
       request.responseFormat === "json" || isTextOnlyModel(options, request.model)
         ? { text: textOf(words) }

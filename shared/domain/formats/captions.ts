@@ -6,6 +6,8 @@ export interface Cue {
   end: number;
   speaker: string | null;
   lines: string[];
+  /** Its words' language, when they have one: a cue never spans a change of language. */
+  language?: string;
 }
 
 /** Common subtitle guidance (BBC, Netflix): what a viewer can read in the time a cue is shown. */
@@ -43,12 +45,13 @@ export function buildCues(words: readonly TranscriptWord[], opts: CueOptions = {
         current !== undefined &&
         previous !== undefined &&
         current.speaker === word.speaker_id &&
+        current.language === word.language &&
         start - Math.round(previous.end * 1000) <= CAPTION_RULES.maxPauseMs &&
         end - current.start <= CAPTION_RULES.maxCueMs &&
         !(endsSentence(previous.word) && textLength(current) >= CAPTION_RULES.sentenceBreakChars && piece === word.word) &&
         appendToLines(current.lines, piece);
       if (!fits) {
-        current = { start, end, speaker: word.speaker_id, lines: [] };
+        current = { start, end, speaker: word.speaker_id, lines: [], ...(word.language !== undefined ? { language: word.language } : {}) };
         const prefix = prefixOf(word.speaker_id);
         current.lines = prefix.length > 0 ? [prefix.trimEnd()] : [];
         if (prefix.length === 0 || !appendToLine(current.lines, 0, prefix + piece)) appendToLines(current.lines, piece);

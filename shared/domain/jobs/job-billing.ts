@@ -34,6 +34,13 @@ export interface JobBilling {
   overlapSeconds?: number;
   /** Audio sent again (see above); not in audioSecondsBilled. Absent on jobs completed before it was kept. */
   retrySeconds?: number;
+  /**
+   * Segments asked again because their language was not among the job's `language-options`
+   * (domain/languages/language-options.ts): their seconds and requests are in segmentSeconds and
+   * segmentRequests (the provider bills them) and repeated here. Absent when there were none.
+   */
+  languageRetrySeconds?: number;
+  languageRetryRequests?: number;
 }
 
 export interface JobCost {
@@ -50,24 +57,32 @@ const round3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
  * speaker book that settled the last segment (absent for jobs that settle no speakers: no probes).
  */
 export function jobCost(
-  results: ReadonlyArray<Pick<SegmentResult, "segment" | "audioSeconds">>,
+  results: ReadonlyArray<Pick<SegmentResult, "segment" | "audioSeconds" | "languageRetry">>,
   book?: Pick<SpeakerBook, "probes">,
   retrySeconds?: number,
 ): JobCost {
   let segmentSeconds = 0;
   let overlapSeconds = 0;
+  let languageRetrySeconds = 0;
+  let languageRetryRequests = 0;
   for (const result of results) {
     const sent = result.audioSeconds ?? result.segment.end - result.segment.start;
     segmentSeconds += sent;
     overlapSeconds += Math.max(0, sent - (result.segment.ownEnd - result.segment.ownStart));
+    if (result.languageRetry) {
+      languageRetrySeconds += result.languageRetry.audioSeconds;
+      languageRetryRequests += 1;
+    }
   }
+  segmentSeconds += languageRetrySeconds;
   const billing: JobBilling = {
     segmentSeconds: round3(segmentSeconds),
-    segmentRequests: results.length,
+    segmentRequests: results.length + languageRetryRequests,
     probeSeconds: round3(book?.probes.seconds ?? 0),
     probeRequests: book?.probes.requests ?? 0,
     overlapSeconds: round3(overlapSeconds),
     ...(retrySeconds !== undefined ? { retrySeconds: round3(retrySeconds) } : {}),
+    ...(languageRetryRequests > 0 ? { languageRetrySeconds: round3(languageRetrySeconds), languageRetryRequests } : {}),
   };
   return { audioSecondsBilled: round3(billing.segmentSeconds + billing.probeSeconds), billing };
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { JobBilling } from "./job-billing.js";
 import type { CostUsd, LambdaUsage } from "./cost-estimate.js";
 import { issueText } from "../options/options.js";
+import { languageShareSchema } from "../languages/language-shares.js";
 
 /**
  * A job's states, in the order it moves through them: CHUNKING -> RUNNING -> COMPLETED, or FAILED from either
@@ -37,6 +38,8 @@ export const jobBillingSchema = z.object({
   probeRequests: z.number(),
   overlapSeconds: z.number().optional(),
   retrySeconds: z.number().optional(),
+  languageRetrySeconds: z.number().optional(),
+  languageRetryRequests: z.number().optional(),
 }) satisfies z.ZodType<JobBilling>;
 
 /** A job's Lambda use per stage, and its cost in dollars (domain/jobs/cost-estimate.ts). */
@@ -70,6 +73,8 @@ export const jobEventSchema = z.object({
   speakers: z.number().optional(),
   wordCount: z.number().optional(),
   language: z.string().nullable().optional(),
+  /** Completed jobs: each language's speech, seconds and fraction, most first (absent when none was known). */
+  languages: z.array(languageShareSchema).optional(),
   /** Completed jobs: seconds of audio sent to the provider for the job, and its parts. */
   audioSecondsBilled: z.number().optional(),
   billing: jobBillingSchema.optional(),

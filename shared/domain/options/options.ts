@@ -4,7 +4,9 @@ import { PermanentError } from "../../errors.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../types.js";
 import { AUTO_LANGUAGE, isLanguageChoice, normalizeLanguage } from "./languages.js";
 import { decodeMetadataValue } from "./metadata-encoding.js";
+import { languageOptionsProblem, parseLanguageOptions } from "../languages/language-options.js";
 import { FILTER_METHODS, type FilterMethod } from "../vocabulary/filter-words.js";
+import { channelsText } from "../channels/channel-names.js";
 
 export const TASKS = ["transcribe", "translate"] as const;
 export type Task = (typeof TASKS)[number];
@@ -16,6 +18,11 @@ export const AUTO_LENGTH = "auto";
 export interface JobOptions {
   /** ISO 639-1 code, or "auto" to let the model detect it. */
   language: string;
+  /**
+   * `language-options=en,de,fr`: with language "auto", the languages a segment may be heard in (2..10 ISO
+   * 639-1 codes, the most likely first); a segment heard in another is asked again (domain/languages/).
+   */
+  languageOptions?: string[];
   prompt?: string;
   /** 0..1; absent means the provider's default. */
   temperature?: number;
@@ -50,6 +57,12 @@ export interface JobOptions {
   filterMethod?: FilterMethod;
   /** "pii": redacted outputs (and audio) beside the originals (domain/redaction/). */
   redact?: Redact;
+  /**
+   * Channel identification (metadata `channels=agent,caller`): one name per channel of the recording; each
+   * channel is transcribed on its own and its words carry its name (domain/channels/). Diarization inside
+   * a channel is off unless `diarize=true` is given with it.
+   */
+  channels?: string[];
 }
 
 /** `redact=` values: personal data (e-mail addresses, phone, card, IBAN and other long numbers). */
@@ -61,6 +74,7 @@ export type ParsedOptions = { ok: true; options: JobOptions } | { ok: false; rea
 /** Options as the job record stores them (parseJobOptions' output, written by the chunker). */
 const storedOptionsSchema: z.ZodType<JobOptions> = z.object({
   language: z.string(),
+  languageOptions: z.array(z.string()).optional(),
   prompt: z.string().optional(),
   temperature: z.number().optional(),
   model: z.string(),
@@ -77,6 +91,7 @@ const storedOptionsSchema: z.ZodType<JobOptions> = z.object({
   filter: z.string().optional(),
   filterMethod: z.enum(FILTER_METHODS).optional(),
   redact: z.enum(REDACT_KINDS).optional(),
+  channels: z.array(z.string()).optional(),
 });
 
 /**
@@ -212,6 +227,14 @@ const languageText = z
   })
   .transform((raw) => raw.toLowerCase());
 
+/** `en,de,fr`: the languages a job with language=auto may be heard in (domain/languages/language-options.ts). */
+const languageOptionsText = z.string().transform((raw, ctx): string[] => {
+  const parsed = parseLanguageOptions(raw);
+  if (parsed.ok) return parsed.codes;
+  ctx.addIssue({ code: "custom", message: parsed.reason });
+  return z.NEVER;
+});
+
 /** A length in seconds, or "auto" in any case. */
 const chunkSecondsText = z
   .string()
@@ -258,6 +281,7 @@ const speakersText = z
 export const metadataOptionsSchema = z
   .object({
     language: languageText,
+    "language-options": languageOptionsText,
     model: z.string().regex(MODEL_NAME, { error: (issue) => `model '${String(issue.input)}' is not a model name like '${DEFAULTS.model}'` }),
     task: choiceText("task", TASKS),
     diarize: booleanText("diarize"),
@@ -274,6 +298,7 @@ export const metadataOptionsSchema = z
     filter: listNameText("filter"),
     "filter-method": choiceText("filter-method", FILTER_METHODS),
     redact: choiceText("redact", REDACT_KINDS),
+    channels: channelsText,
   })
   .partial();
 
@@ -283,6 +308,7 @@ export type MetadataOptions = z.output<typeof metadataOptionsSchema>;
 function optionsOf(meta: MetadataOptions): Partial<JobOptions> {
   return defined({
     language: meta.language,
+    languageOptions: meta["language-options"],
     model: meta.model,
     task: meta.task,
     diarize: meta.diarize,
@@ -299,6 +325,7 @@ function optionsOf(meta: MetadataOptions): Partial<JobOptions> {
     filter: meta.filter,
     filterMethod: meta["filter-method"],
     redact: meta.redact,
+    channels: meta.channels,
   });
 }
 
@@ -330,14 +357,21 @@ export function parseJobOptions(
     ...optionsOf(parsed.data),
   };
   if (options.prompt?.length === 0) delete options.prompt;
+  // A channel's speaker is its channel: diarizing inside one is only done when asked for with diarize=true.
+  if (options.channels !== undefined && parsed.data.diarize === undefined) options.diarize = false;
 
   const { minSpeakers, maxSpeakers, chunkSeconds, overlapSeconds } = options;
   if (minSpeakers !== undefined && maxSpeakers !== undefined && maxSpeakers < minSpeakers) {
     problems.push(`max-speakers (${maxSpeakers}) must be at least min-speakers (${minSpeakers})`);
   }
   // An automatic length is checked by the chunker once it is known (it is at least 60 s when the duration is).
+  const languageOptionsRule = languageOptionsProblem(options.language, options.languageOptions);
+  if (languageOptionsRule !== undefined) problems.push(languageOptionsRule);
   if (options.speakers !== undefined && !options.diarize) {
     problems.push("speakers needs diarization: it cannot be set with diarize=false");
+  }
+  if (options.channels !== undefined && options.speakers !== undefined) {
+    problems.push("speakers cannot be set with channels: each channel is named by channels=");
   }
   if (options.filterMethod !== undefined && options.filter === undefined) {
     problems.push(`filter-method needs filter: name a registered vocabulary filter (filter=<name>)`);

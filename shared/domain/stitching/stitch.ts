@@ -5,6 +5,7 @@ import type { PlacedWord } from "../words/segment-words.js";
 import { tidyWordTimes } from "../words/word-times.js";
 import { groupUtterances } from "./utterances.js";
 import { majorityLanguage } from "./majority-language.js";
+import { languageShares, segmentLanguages } from "../languages/language-shares.js";
 import { compareSpeakerLabels, globalSpeakerLabel } from "../speakers/speaker-labels.js";
 
 export interface StitchOptions {
@@ -33,10 +34,13 @@ export function stitchSegments(results: readonly SegmentResult[], opts: StitchOp
   const renamed = new Map<string, string>();
   const speakers = map ? renumberByAppearance(fillGaps(placed.map((w) => globalSpeaker(w, map))), renamed) : placed.map(() => null);
 
+  // Each word is in the language its segment was heard in: one per provider request (segmentLanguages).
+  const languages = segmentLanguages(results);
   const words: TranscriptWord[] = tidyWordTimes(
-    placed.map((w, i) => ({ word: w.word, start: w.start, end: w.end, speaker_id: speakers[i] })),
+    placed.map((w, i) => ({ word: w.word, start: w.start, end: w.end, speaker_id: speakers[i], ...languages.of(w.index) })),
     opts.duration,
   );
+  const shares = languageShares(words);
   const transcript: Transcript = {
     text: words.map((w) => w.word).join(" "),
     language: majorityLanguage(results),
@@ -44,6 +48,7 @@ export function stitchSegments(results: readonly SegmentResult[], opts: StitchOp
     words,
     segments: groupUtterances(words),
     speakers: [...new Set(words.flatMap((w) => (w.speaker_id === null ? [] : [w.speaker_id])))].sort(compareSpeakerLabels),
+    ...(shares.length > 0 ? { languages: shares } : {}),
   };
   if (opts.speakerNames === undefined) return transcript;
   const named: Record<string, string> = {};

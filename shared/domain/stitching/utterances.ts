@@ -8,8 +8,8 @@ export interface UtteranceOptions {
 }
 
 /**
- * Groups words into utterances: a speaker's turn, split at long pauses and
- * before it grows past the length a reader (or a subtitle editor) can follow.
+ * Groups words into utterances: a speaker's turn, split at long pauses, where the language changes (a
+ * segment heard in another one), and before it grows past the length a reader (or a subtitle editor) can follow.
  */
 export function groupUtterances(words: readonly TranscriptWord[], opts: UtteranceOptions = {}): TranscriptSegment[] {
   const maxPause = opts.maxPauseSeconds ?? 1.5;
@@ -21,6 +21,7 @@ export function groupUtterances(words: readonly TranscriptWord[], opts: Utteranc
     const continues =
       last !== undefined &&
       w.speaker_id === last.speaker_id &&
+      w.language === last.language &&
       w.start - last.end <= maxPause &&
       w.end - current[0].start <= maxSeconds;
     if (continues) current.push(w);
@@ -32,5 +33,6 @@ export function groupUtterances(words: readonly TranscriptWord[], opts: Utteranc
     end: group[group.length - 1].end,
     text: group.map((w) => w.word).join(" "),
     speaker_id: group[0].speaker_id,
+    ...(group[0].language !== undefined ? { language: group[0].language } : {}),
   }));
 }
