@@ -302,8 +302,6 @@ export class SpeechToTextStack extends Stack {
           ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
           // The function that takes uploads also copies recordings given by URL (shared/sources/url-source.ts).
           ...(spec.trigger.kind === "s3" ? { [ENV.urlMaxBytes]: String(settings.urlMaxBytes) } : {}),
-          // The longest recording is refused where jobs start (the chunker).
-          ...(spec.trigger.kind === "s3" ? { [ENV.maxRecordingHours]: String(settings.maxRecordingHours) } : {}),
           // The cost caps are checked where jobs start (the chunker), before anything reaches the provider.
           ...(spec.trigger.kind === "s3" && settings.maxJobCost !== undefined ? { [ENV.maxJobCost]: String(settings.maxJobCost) } : {}),
           ...(spec.trigger.kind === "s3" && settings.maxDailyCost !== undefined ? { [ENV.maxDailyCost]: String(settings.maxDailyCost) } : {}),

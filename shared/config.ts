@@ -51,9 +51,6 @@ export interface PipelineConfig {
   cost?: CostSettings;
   /** Every job redacted, and only the redacted outputs and utterances kept (STT_REDACTION_MANDATORY=true). */
   redactionMandatory?: boolean;
-  /** The longest recording a job may be, seconds (DEFAULTS.maxRecordingHours when unset). */
-  maxRecordingSeconds?: number;
-
 }
 
 /** What jobs cost and how much they may: prices in US dollars, and the caps (none when unset). */
@@ -130,7 +127,6 @@ export function configFromEnv(env: Env, apiKey: () => Promise<string> = provider
     urlSources: { maxBytes: numberEnv(env, ENV.urlMaxBytes, DEFAULTS.urlMaxBytes) },
     cost: costSettingsFromEnv(env),
     redactionMandatory: env[ENV.redactionMandatory] === "true",
-    maxRecordingSeconds: numberEnv(env, ENV.maxRecordingHours, DEFAULTS.maxRecordingHours) * 3600,
   };
 }
 

@@ -328,8 +328,6 @@ export const ENV = {
   maxDailyCost: "STT_MAX_DAILY_COST",
   /** "true": every job is redacted (redact=pii) and only the redacted outputs are kept (infra setting redactionMandatory). */
   redactionMandatory: "STT_REDACTION_MANDATORY",
-  /** The longest recording a job may be, hours (infra setting maxRecordingHours; DEFAULTS when unset). */
-  maxRecordingHours: "STT_MAX_RECORDING_HOURS",
 } as const;
 
 /**
@@ -349,11 +347,6 @@ export const DEFAULTS = {
   providerMaxAttempts: 3,
   /** A recording by URL larger than this is refused (checked against Content-Length, then counted): 2 GiB. */
   urlMaxBytes: 2 * 1024 ** 3,
-  /**
-   * The longest recording accepted, hours: longer ends FAILED at the probe, before any segment is sent. The
-   * chunker cuts an hour in about 2 s (BENCHMARKS.md), so 24 h is well inside its 15 minutes.
-   */
-  maxRecordingHours: 24,
 } as const;
 
 /**

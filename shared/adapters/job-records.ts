@@ -20,10 +20,6 @@ export interface JobRecords {
   ): Promise<{ created: boolean; job: JobRecord }>;
   /** CHUNKING -> RUNNING with its segment count (a repeat with the same count is accepted); the record after it. */
   markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined>;
-  /** cutSegments up to `count` (never down): the record after it (pipeline/release-segments.ts). */
-  markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined>;
-  /** Adds `index` to releasedSegments (idempotent; nothing for a job that is gone). */
-  markReleased(jobId: string, index: number): Promise<void>;
   /** Adds the segment to the done-set (idempotent); the record after it, undefined when the job has no record. */
   addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined>;
   /** The stitch lease of a RUNNING job, if nobody holds one (or its holder's ran out): its end, or undefined. */

@@ -52,13 +52,6 @@ export interface JobRecord {
   segmentCount?: number;
   /** Indexes of segments whose result is stored; a set, so a repeated ADD counts once. */
   doneSegments?: Set<number>;
-  /**
-   * Segments whose audio and message the chunker has stored, a prefix (0..cutSegments-1): a finished segment
-   * releases a later one only once it is cut (pipeline/release-segments.ts). Absent on jobs from before.
-   */
-  cutSegments?: number;
-  /** Segments a finished segment released (sent) past the first window: a repeat of its message sends none again. */
-  releasedSegments?: Set<number>;
   language?: string | null;
   /**
    * Completed jobs whose segments' languages are known: how long each language was spoken and its fraction of
@@ -262,37 +255,6 @@ export class JobStore {
       if (isConditionFailure(error)) return this.get(jobId);
       throw error;
     }
-  }
-
-  /** The chunker stored the first `count` segments' audio and messages: cutSegments moves up to it, never down. */
-  async markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined> {
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "SET cutSegments = :n, updatedAt = :now",
-          ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(cutSegments) OR cutSegments < :n)",
-          ExpressionAttributeValues: { ":n": count, ":now": now.toISOString() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return this.get(jobId);
-      throw error;
-    }
-  }
-
-  /** Notes that segment `index` was released (sent) by the segment before it in the window; idempotent. */
-  async markReleased(jobId: string, index: number): Promise<void> {
-    await this.conditionalUpdate({
-      TableName: this.table,
-      Key: jobKey(jobId),
-      UpdateExpression: "ADD releasedSegments :seg",
-      ConditionExpression: "attribute_exists(pk)",
-      ExpressionAttributeValues: { ":seg": new Set([index]) },
-    });
   }
 
   /** Records one segment as done. ADD on a set is idempotent, so a redelivered message counts once. */
@@ -960,8 +922,6 @@ const jobRecordSchema = z.object({
   segmentCount: z.number().int().nonnegative().optional(),
   // A DynamoDB number set: the document client reads it as a Set.
   doneSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
-  cutSegments: z.number().int().nonnegative().optional(),
-  releasedSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
   language: z.string().nullable().optional(),
   languages: z.array(languageShareSchema).optional(),
   speakers: z.array(z.string()).optional(),

@@ -26,9 +26,7 @@ export class SqsWorkQueues implements WorkQueues {
       const out = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.urls.segmentsQueueUrl,
-          // SQS fair queues (2025): on a standard queue, the group is the tenant whose backlog must not hold up
-          // the others. fauxqs (1.9) accepts it on a standard queue and ignores it.
-          Entries: batch.map((m) => ({ Id: String(m.segment.index), MessageBody: JSON.stringify(m), MessageGroupId: m.jobId })),
+          Entries: batch.map((m) => ({ Id: String(m.segment.index), MessageBody: JSON.stringify(m) })),
         }),
       );
       if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} segment message(s): ${out.Failed[0]?.Message}`);

@@ -16,14 +16,13 @@ import { probeMedia, type ProbeResult } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { PermanentError, isPermanent, reasonOf } from "../errors.js";
 import { isTextOnlyModel } from "../provider/models.js";
-import { CHUNKER_SUFFIXES, DEFAULTS, MEDIA_SUFFIXES, wiring } from "../wiring.js";
+import { CHUNKER_SUFFIXES, MEDIA_SUFFIXES, wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { failJob } from "./finish-job.js";
 import { makeJobId } from "./job-id.js";
 import type { SegmentMessage } from "./messages.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch } from "./job-progress.js";
-import { releasedByCut, releaseWindow } from "./release-segments.js";
 import { isRerunKey, jobOptionsOf, readRerunRequest, type RerunRequestRead } from "./rerun-job.js";
 import { isJobEnded, stopIfEnded } from "./cancel-job.js";
 
@@ -187,7 +186,7 @@ async function cutAndQueue(
   // The decoder starts once ffprobe is done: started together, a short file's decode came back empty now and
   // then on the local stack (two reads of one object at once), and the probe takes tens of milliseconds.
   let decoder: DecodeHandle | undefined;
-  const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT, pool, releaseWindow(ctx));
+  const sender = new SegmentSender(ctx, jobId, SEGMENTS_IN_FLIGHT, pool);
   const overlapSeconds = isTextOnlyModel(options.model) ? 0 : options.overlapSeconds;
 
   try {
@@ -195,7 +194,7 @@ async function cutAndQueue(
     const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
     // A channel job (channels=) cuts each channel as a lane of its own, one after the other (domain/channels/).
     const lanes = options.channels ? channelLanes(options.channels, probe.audio.channels) : [undefined];
-    const budget = decodeBudget(probe, ctx.config.maxRecordingSeconds);
+    const budget = decodeBudget(probe);
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
       cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
@@ -283,11 +282,10 @@ function channelLanes(names: readonly string[], fileChannels: number): number[] 
 }
 
 /**
- * The longest recording a job may be unless the deployment sets another (`maxRecordingHours`, infra/settings.ts):
- * what one chunker run decodes, encodes and stores well inside its timeout. A longer one fails at the probe
- * when its header says so, before any segment is sent, or when decoding passes this.
+ * The longest recording a job may be: what one chunker run decodes, encodes and stores well inside its
+ * timeout. A longer one fails at the probe when its header says so, or when decoding passes this.
  */
-export const MAX_RECORDING_SECONDS = DEFAULTS.maxRecordingHours * 3600;
+export const MAX_RECORDING_SECONDS = 8 * 3600;
 /** Leaves the chunker time to record a FAILED job when the decoder is stopped for taking too long. */
 const DECODE_MARGIN_SECONDS = 60;
 
@@ -296,30 +294,24 @@ const DECODE_MARGIN_SECONDS = 60;
  * decompression bomb, a 10-hour file in 1 MB): the audio may run to twice what the probe said plus ten
  * minutes (estimates of VBR files without an index are rough), never past MAX_RECORDING_SECONDS.
  */
-export function decodeBudget(
-  probe: Pick<ProbeResult, "demuxer" | "duration">,
-  limitSeconds: number = MAX_RECORDING_SECONDS,
-): DecodeOptions {
-  const limit = `the limit is ${hours(limitSeconds)} h`;
-  if (probe.duration !== undefined && probe.duration > limitSeconds) {
-    throw new PermanentError("too_long", `the recording is ${(probe.duration / 3600).toFixed(1)} h long; ${limit}`);
+export function decodeBudget(probe: Pick<ProbeResult, "demuxer" | "duration">): DecodeOptions {
+  if (probe.duration !== undefined && probe.duration > MAX_RECORDING_SECONDS) {
+    throw new PermanentError(
+      "too_long",
+      `the recording is ${(probe.duration / 3600).toFixed(1)} h long; the limit is ${MAX_RECORDING_SECONDS / 3600} h`,
+    );
   }
   const fromHeader = probe.duration === undefined ? Infinity : probe.duration * 2 + 600;
-  const maxSeconds = Math.min(limitSeconds, fromHeader);
+  const maxSeconds = Math.min(MAX_RECORDING_SECONDS, fromHeader);
   return {
     demuxer: probe.demuxer,
     timeoutMs: (wiring.functions.chunker.timeoutSeconds - DECODE_MARGIN_SECONDS) * 1000,
     maxSeconds,
     maxSecondsReason:
-      maxSeconds === limitSeconds
-        ? limit
+      maxSeconds === MAX_RECORDING_SECONDS
+        ? `the limit is ${MAX_RECORDING_SECONDS / 3600} h`
         : `its header says ${Math.round(probe.duration!)} s; the file is damaged or disguised`,
   };
-}
-
-/** Hours as a limit reads: 24, 1.5, 0.25. */
-function hours(seconds: number): string {
-  return String(Math.round((seconds / 3600) * 100) / 100);
 }
 
 interface PendingSegment {
@@ -348,8 +340,6 @@ class SegmentSender {
     private readonly jobId: string,
     private readonly limit: number,
     private readonly pool: FlacEncoderPool,
-    /** The job's release window (release-segments.ts): segments past it wait for an earlier one to finish. */
-    private readonly window: number,
   ) {}
 
   /**
@@ -361,7 +351,7 @@ class SegmentSender {
     this.throwIfFailed();
     const audioKey = keys.segmentAudio(this.jobId, segment.index);
     const entry: PendingSegment = {
-      message: { kind: "segment", jobId: this.jobId, audioKey, segment, release: this.window },
+      message: { kind: "segment", jobId: this.jobId, audioKey, segment },
       stored: false,
     };
     this.pending.push(entry);
@@ -405,7 +395,7 @@ class SegmentSender {
         while (this.pending[0]?.stored && !this.abandoned) {
           const batch: SegmentMessage[] = [];
           while (batch.length < SEND_BATCH && this.pending[0]?.stored) batch.push(this.pending.shift()!.message);
-          await this.release(batch);
+          await this.ctx.queues.sendSegments(batch);
           this.queued += batch.length;
           this.notify();
         }
@@ -416,19 +406,6 @@ class SegmentSender {
         this.notify();
       }
     })();
-  }
-
-  /**
-   * Stores the batch's messages, counts them cut on the job record, and queues those the release rule lets
-   * go now (release-segments.ts); the others are sent by the transcriber of the segment W before them.
-   */
-  private async release(batch: SegmentMessage[]): Promise<void> {
-    await Promise.all(batch.map((m) => this.ctx.work.putJson(keys.segmentMessage(this.jobId, m.segment.index), m)));
-    const last = batch[batch.length - 1].segment.index;
-    const job = await this.ctx.jobs.markCut(this.jobId, last + 1, this.ctx.now());
-    if (!job) return;
-    const now = batch.filter((m) => releasedByCut(job, m.segment.index, this.window));
-    if (now.length) await this.ctx.queues.sendSegments(now);
   }
 
   private fail(error: unknown): void {

@@ -17,11 +17,6 @@ export const segmentMessageSchema = z.object({
     // A channel job's lane (domain/channels/); absent for mono jobs.
     channel: z.number().int().nonnegative().optional(),
   }),
-  /**
-   * The job's release window W (release-segments.ts): when this segment is done, segment index + W is sent.
-   * Absent in messages from before the window, whose chunker sent every segment at once.
-   */
-  release: z.number().int().positive().optional(),
 });
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
 

@@ -13,7 +13,6 @@ import { dropHallucinations } from "../domain/words/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
 import { currentMeter } from "./invocation-meter.js";
 import { jobLists } from "./register-list.js";
-import { releaseAfterDone } from "./release-segments.js";
 import { transcribeWithinLanguages } from "./transcribe-within-languages.js";
 
 /** The chunker's envelope frame (10 ms). */
@@ -112,9 +111,6 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   await currentMeter()?.flush();
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.segment.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
-  // This segment's place in the job's window goes to the segment W after it (release-segments.ts).
-  if (updated) await releaseAfterDone(ctx, message, updated);
-  await ctx.checkpoint("transcriber:after-release");
   if (updated && diarized) {
     // Settles this segment's speakers, and any others its result unblocks, while the rest are still at the provider.
     await settleJobSpeakers(ctx, message.jobId);

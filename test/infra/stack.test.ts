@@ -288,12 +288,6 @@ describe("functions", () => {
     expect(env[ENV.providerMaxInFlight]).toBe(String(DEFAULT_SETTINGS.providerMaxInFlight));
   });
 
-  it.each(FUNCTION_IDS)("%s gets the longest recording accepted only where jobs start (the chunker)", (id) => {
-    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
-    const startsJobs = SPECS[id].trigger.kind === "s3";
-    expect(env[ENV.maxRecordingHours]).toBe(startsJobs ? String(DEFAULT_SETTINGS.maxRecordingHours) : undefined);
-  });
-
   it("gives the stitcher no provider key (speakers are settled before it runs), and ffmpeg for redacted audio", () => {
     const props = functionProps("stitcher");
     const env = props.Environment.Variables as Record<string, unknown>;

@@ -78,21 +78,6 @@ export class MemoryJobRecords implements JobRecords {
     return this.copy(record);
   }
 
-  async markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined> {
-    const record = this.records.get(jobId);
-    if (!record) return undefined;
-    if ((record.cutSegments ?? 0) < count || record.cutSegments === undefined) {
-      record.cutSegments = count;
-      record.updatedAt = now.toISOString();
-    }
-    return this.copy(record);
-  }
-
-  async markReleased(jobId: string, index: number): Promise<void> {
-    const record = this.records.get(jobId);
-    if (record) record.releasedSegments = new Set([...(record.releasedSegments ?? []), index]);
-  }
-
   async addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined> {
     const record = this.records.get(jobId);
     if (!record) return undefined;

@@ -132,12 +132,7 @@ describe("decode budget", () => {
   });
 
   it("fails a recording whose header says it is over the limit before decoding anything", () => {
-    expect(() => decodeBudget({ demuxer: "flac", duration: 30 * 3600 })).toThrow(/^the recording is 30\.0 h long; the limit is 24 h$/);
-  });
-
-  it("holds the deployment's maxRecordingHours instead, when it sets one", () => {
-    expect(() => decodeBudget({ demuxer: "flac", duration: 3 * 3600 }, 2 * 3600)).toThrow(/^the recording is 3\.0 h long; the limit is 2 h$/);
-    expect(decodeBudget({ demuxer: "ogg", duration: undefined }, 2 * 3600)).toMatchObject({ maxSeconds: 7200, maxSecondsReason: "the limit is 2 h" });
+    expect(() => decodeBudget({ demuxer: "flac", duration: 10 * 3600 })).toThrow(/^the recording is 10\.0 h long; the limit is 8 h$/);
   });
 });
 

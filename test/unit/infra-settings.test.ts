@@ -32,12 +32,6 @@ describe("resolveSettings", () => {
     ]);
   });
 
-  it("takes the longest recording accepted, in hours, from 0.01 to 72", () => {
-    expect(DEFAULT_SETTINGS.maxRecordingHours).toBe(24);
-    expect(resolveSettings({ maxRecordingHours: 1.5 })).toMatchObject({ maxRecordingHours: 1.5 });
-    expect(problemsOf({ maxRecordingHours: 100 })).toEqual(["maxRecordingHours must be in [0.01, 72], got 100"]);
-  });
-
   it("says what is not a URL, once", () => {
     expect(problemsOf({ providerBaseUrl: "api.example" })).toEqual(["providerBaseUrl is not a URL: api.example"]);
   });
@@ -47,10 +41,5 @@ describe("settingsFromContext", () => {
   it("refuses a number that is not one, naming the setting", () => {
     const context: Record<string, unknown> = { "stt:retentionDays": "ninety" };
     expect(() => settingsFromContext((k) => context[k])).toThrow(/retentionDays must be an integer in \[0, 3650\], got NaN/);
-  });
-
-  it("reads maxRecordingHours", () => {
-    const context: Record<string, unknown> = { "stt:maxRecordingHours": "30" };
-    expect(settingsFromContext((k) => context[k]).maxRecordingHours).toBe(30);
   });
 });
