@@ -189,6 +189,17 @@ export class JobStore {
     }
   }
 
+  /** A delete that applies only if its condition holds: false, not an error, when it does not. */
+  private async conditionalDelete(input: ConstructorParameters<typeof DeleteCommand>[0]): Promise<boolean> {
+    try {
+      await this.db.send(new DeleteCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async get(jobId: string): Promise<JobRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: true }));
     return out.Item ? jobRecordOf(out.Item) : undefined;
@@ -637,21 +648,13 @@ export class JobStore {
    */
   async deleteJob(jobId: string, statuses: readonly JobStatus[]): Promise<boolean> {
     const names = statuses.map((_, i) => `:s${i}`);
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          ConditionExpression: `attribute_not_exists(pk) OR #s IN (${names.join(", ")})`,
-          ExpressionAttributeNames: { "#s": "status" },
-          ExpressionAttributeValues: Object.fromEntries(statuses.map((status, i) => [names[i], status])),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditionalDelete({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      ConditionExpression: `attribute_not_exists(pk) OR #s IN (${names.join(", ")})`,
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: Object.fromEntries(statuses.map((status, i) => [names[i], status])),
+    });
   }
 
   /** Removes every utterance item of the job (a query, then batched deletes); how many there were. */
@@ -838,15 +841,7 @@ export class JobStore {
   }
 
   async deleteList(kind: ListKind, name: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new DeleteCommand({ TableName: this.table, Key: listItemKey(kind, name), ConditionExpression: "attribute_exists(pk)" }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditionalDelete({ TableName: this.table, Key: listItemKey(kind, name), ConditionExpression: "attribute_exists(pk)" });
   }
 
   async getVoice(name: string): Promise<VoiceRecord | undefined> {
@@ -874,20 +869,12 @@ export class JobStore {
   }
 
   async deleteVoice(name: string, source?: VoiceRecord["source"]): Promise<boolean> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: voiceKey(name),
-          ConditionExpression: source ? "sourceTag = :tag" : "attribute_exists(pk)",
-          ...(source ? { ExpressionAttributeValues: { ":tag": voiceSourceTag(source) } } : {}),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditionalDelete({
+      TableName: this.table,
+      Key: voiceKey(name),
+      ConditionExpression: source ? "sourceTag = :tag" : "attribute_exists(pk)",
+      ...(source ? { ExpressionAttributeValues: { ":tag": voiceSourceTag(source) } } : {}),
+    });
   }
 }
 
