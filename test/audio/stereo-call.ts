@@ -1,3 +1,4 @@
+import { wavBytes } from "../../shared/audio/wav.js";
 /**
  * A generated two-channel call with exact truth per channel: the left channel holds one voice's words (the
  * agent's), the right the other's (the caller's), as a call recorder that keeps each side on its own
@@ -85,21 +86,7 @@ export function stereoWavBytes(call: Pick<StereoCall, "channels">): Buffer {
     data.writeInt16LE(left.samples[i] ?? 0, i * 4);
     data.writeInt16LE(right.samples[i] ?? 0, i * 4 + 2);
   }
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "ascii");
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write("WAVE", 8, "ascii");
-  header.write("fmt ", 12, "ascii");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(2, 22); // stereo
-  header.writeUInt32LE(SAMPLE_RATE, 24);
-  header.writeUInt32LE(SAMPLE_RATE * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "ascii");
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return wavBytes(data, SAMPLE_RATE, 2);
 }
 
 function addNoise(samples: Int16Array, noiseDb: number, seed: number): void {
