@@ -85,6 +85,6 @@ export async function costCommand(session: StackSession, opts: { day?: string; j
 }
 
 export async function runCost(opts: { day?: string; json: boolean }): Promise<number> {
-  const { withSession } = await import("./jobs.js");
-  return withSession((session) => costCommand(session, opts, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
+  const { withStackSession } = await import("./stack-session.js");
+  return withStackSession((session) => costCommand(session, opts, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
 }

@@ -13,7 +13,7 @@ import { rerunJob } from "../shared/pipeline/rerun-job.js";
 import { contextOf } from "./inspect.js";
 import type { JobsListing } from "./program.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
-import { openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
+import { withStackSession, type StackSession } from "./stack-session.js";
 import { subscribeToJobEvents, waitForJob } from "./submit.js";
 
 export interface CommandIo {
@@ -23,22 +23,12 @@ export interface CommandIo {
 
 const STDIO: CommandIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-/** The folder's stack (`stt up`, or one another run lends), else one started in this process on its state. */
-export async function withSession(use: (session: StackSession) => Promise<number>): Promise<number> {
-  const provider = providerFromEnv() ?? { baseUrl: "http://127.0.0.1:9", apiKey: "unused", model: "unused" };
-  const session = await openSession(() => startEmbeddedStack({ provider }));
-  try {
-    return await use(session);
-  } finally {
-    await session.close();
-  }
-}
 
-export const runJobs = (opts: JobsListing) => withSession((session) => listJobs(session, opts, STDIO));
-export const runCancel = (jobId: string) => withSession((session) => cancelCommand(session, jobId, STDIO));
-export const runDelete = (jobId: string) => withSession((session) => deleteCommand(session, jobId, STDIO));
+export const runJobs = (opts: JobsListing) => withStackSession((session) => listJobs(session, opts, STDIO));
+export const runCancel = (jobId: string) => withStackSession((session) => cancelCommand(session, jobId, STDIO));
+export const runDelete = (jobId: string) => withStackSession((session) => deleteCommand(session, jobId, STDIO));
 export const runRerun = (jobId: string, overrides: Record<string, string>) =>
-  withSession(async (session) => {
+  withStackSession(async (session) => {
     // No stack runs in this folder: the one this process started must run the job before it stops.
     const own = session.borrowed === undefined;
     if (own && !providerFromEnv()) {

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { providerFromEnv } from "./provider-env.js";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClients, type PipelineClients } from "../shared/clients.js";
@@ -302,4 +303,19 @@ async function lendUntilUnused(published: StackFile, note: (line: string) => voi
 /** A session on a stack someone else owns (tests, benchmarks): closing it leaves the stack running. */
 export function sessionOn(stack: LocalStack): StackSession {
   return { clients: stack.clients, resources: stack.resources, jobs: stack.ctx.jobs, embedded: stack, close: async () => undefined };
+}
+
+/**
+ * Runs a command that needs no provider (listing, cancelling, removing) on the running stack, or on one started
+ * for it from the state on disk; the stack's provider is the configured one when there is a key, else a
+ * placeholder nothing calls.
+ */
+export async function withStackSession(use: (session: StackSession) => Promise<number>): Promise<number> {
+  const provider = providerFromEnv() ?? { baseUrl: "http://127.0.0.1:9", apiKey: "unused", model: "unused" };
+  const session = await openSession(() => startEmbeddedStack({ provider }));
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
 }

@@ -1,8 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { LIST_KINDS, listKey, MAX_LIST_FILE_BYTES, type ListKind, type ListRecord } from "../shared/domain/vocabulary/term-list.js";
-import { providerFromEnv } from "./provider-env.js";
-import { openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
+import { withStackSession, type StackSession } from "./stack-session.js";
 import type { VocabularyAction } from "./program.js";
 
 /**
@@ -36,19 +35,9 @@ export function listLine(list: ListRecord): string {
 
 const termCount = (n: number) => `${n} term${n === 1 ? "" : "s"}`;
 
-/** Lists need no provider: the running stack, or one started for this command. */
-async function withStack(use: (session: StackSession) => Promise<number>): Promise<number> {
-  const provider = providerFromEnv() ?? { baseUrl: "http://127.0.0.1:9", apiKey: "unused", model: "unused" };
-  const session = await openSession(() => startEmbeddedStack({ provider }));
-  try {
-    return await use(session);
-  } finally {
-    await session.close();
-  }
-}
 
 export function runVocabulary(action: VocabularyAction): Promise<number> {
-  return withStack(async (session) => {
+  return withStackSession(async (session) => {
     if (action.action === "add") {
       const list = await registerWordList(session, action.kind, action.name, action.file);
       if (list.status === "READY") {

@@ -5,7 +5,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { DEFAULTS } from "../shared/wiring.js";
 import { VOICES_PREFIX, type VoiceRecord } from "../shared/domain/speakers/enrolled-voices.js";
 import { MISSING_KEY_MESSAGE, providerFromEnv } from "./provider-env.js";
-import { findRunningStack, openSession, startEmbeddedStack, type StackSession } from "./stack-session.js";
+import { findRunningStack, withStackSession, type StackSession } from "./stack-session.js";
 import { openLocalStack } from "./transcribe.js";
 
 /** The key a voice clip is registered under: voices/<name><ext>, as a user dropping it in the bucket would name it. */
@@ -75,19 +75,9 @@ export async function runVoicesAdd(name: string, file: string): Promise<number> 
   }
 }
 
-/** Reading and removing need no provider: the running stack, or the on-disk state. */
-async function withStack(use: (session: StackSession) => Promise<number>): Promise<number> {
-  const provider = providerFromEnv() ?? { baseUrl: "http://127.0.0.1:9", apiKey: "unused", model: "unused" };
-  const session = await openSession(() => startEmbeddedStack({ provider }));
-  try {
-    return await use(session);
-  } finally {
-    await session.close();
-  }
-}
 
 export function runVoicesList(): Promise<number> {
-  return withStack(async (session) => {
+  return withStackSession(async (session) => {
     const voices = await session.jobs.listVoices();
     if (voices.length === 0) process.stderr.write("no voices registered; add one with: stt voices add <name> <file>\n");
     for (const voice of voices) process.stdout.write(`${voiceLine(voice)}\n`);
@@ -96,7 +86,7 @@ export function runVoicesList(): Promise<number> {
 }
 
 export function runVoicesRemove(name: string): Promise<number> {
-  return withStack(async (session) => {
+  return withStackSession(async (session) => {
     if (await unregisterVoice(session, name)) {
       process.stdout.write(`${name}: removed\n`);
       return 0;
