@@ -33,7 +33,8 @@ async function withJob(jobId: string, use: (session: StackSession, job: JobRecor
 
 export function runStatus(jobId: string): Promise<number> {
   return withJob(jobId, async (_session, job) => {
-    const { doneSegments, answeredSegments, ...rest } = job;
+    // Sets as counts; the release claims (one per finished segment) are the pipeline's bookkeeping, not status.
+    const { doneSegments, answeredSegments, releaseClaims: _claims, ...rest } = job;
     process.stdout.write(
       `${JSON.stringify({ ...rest, doneSegments: doneSegments?.size ?? 0, ...(answeredSegments ? { answeredSegments: answeredSegments.size } : {}) }, null, 2)}\n`,
     );

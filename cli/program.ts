@@ -369,7 +369,7 @@ function addJobControl(program: Command, commands: CliCommands, exitCode: (code:
     .command("cancel")
     .summary("cancel a job that is still running")
     .description(
-      "Cancel a CHUNKING or RUNNING job: nothing more of it is sent to the provider, it ends CANCELLED (with a " +
+      "Cancel a CHUNKING, QUEUED or RUNNING job: nothing more of it is sent to the provider, it ends CANCELLED (with a " +
         "notification) and lists no transcript. Cancelling a cancelled job is fine; exit 1 if the job is unknown or " +
         "already COMPLETED or FAILED.",
     )

@@ -70,6 +70,16 @@ export interface PipelineSettings {
    * minute) and Lambda x86 in us-east-1 ($0.0000166667 per GB-second, $0.20 per million requests).
    */
   prices: Prices;
+  /**
+   * The longest recording accepted, hours: a longer one ends FAILED with the reason at the probe, before any
+   * segment is sent (a file whose header hides its length is stopped when decoding passes it).
+   */
+  maxRecordingHours: number;
+  /**
+   * The most jobs transcribing at once: later ones wait as QUEUED (visible in the record and `stt status`) and
+   * start, oldest first, as running ones end.
+   */
+  maxRunningJobs: number;
   /** A job's cost limit when its `max-cost` metadata sets none, US dollars; unset: none. */
   maxJobCost?: number;
   /** The most the deployment spends per UTC day (jobs' estimates reserved as they start), US dollars; unset: none. */
@@ -101,6 +111,8 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   deleteJobsWithSource: false,
   redactionMandatory: false,
   urlMaxBytes: DEFAULTS.urlMaxBytes,
+  maxRecordingHours: DEFAULTS.maxRecordingHours,
+  maxRunningJobs: DEFAULTS.maxRunningJobs,
   prices: DEFAULT_PRICES,
 };
 
@@ -157,6 +169,9 @@ const settingsSchema = z
     redactionMandatory: z.boolean({ error: (issue) => `redactionMandatory must be true or false, got ${String(issue.input)}` }),
     // 1 MiB..20 GiB: the copy and its decoding share the chunker's 15 minutes.
     urlMaxBytes: numberSetting("urlMaxBytes", { min: 1024 ** 2, max: 20 * 1024 ** 3 }, true),
+    // Up to 72 h: the chunker cuts an hour in about 2 s (BENCHMARKS.md), so even 72 h ends well inside its 15 minutes.
+    maxRecordingHours: numberSetting("maxRecordingHours", { min: 0.01, max: 72 }, false),
+    maxRunningJobs: numberSetting("maxRunningJobs", { min: 1, max: 10_000 }, true),
     prices: z.object({
       providerPerAudioMinute: numberSetting("prices.providerPerAudioMinute" as keyof PipelineSettings, { min: 0, max: 100 }, false),
       lambdaPerGbSecond: numberSetting("prices.lambdaPerGbSecond" as keyof PipelineSettings, { min: 0, max: 1 }, false),
@@ -253,6 +268,8 @@ export function settingsFromContext(tryGetContext: (key: string) => unknown): Pi
     maxJobCost: num("maxJobCost"),
     maxDailyCost: num("maxDailyCost"),
     urlMaxBytes: num("urlMaxBytes"),
+    maxRecordingHours: num("maxRecordingHours"),
+    maxRunningJobs: num("maxRunningJobs"),
   });
 }
 

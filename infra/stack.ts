@@ -302,6 +302,10 @@ export class SpeechToTextStack extends Stack {
           ...(spec.access.providerSecret ? { [ENV.apiKeySecretArn]: this.providerSecret.secretArn } : {}),
           // The function that takes uploads also copies recordings given by URL (shared/sources/url-source.ts).
           ...(spec.trigger.kind === "s3" ? { [ENV.urlMaxBytes]: String(settings.urlMaxBytes) } : {}),
+          // The longest recording is refused where jobs start (the chunker).
+          ...(spec.trigger.kind === "s3" ? { [ENV.maxRecordingHours]: String(settings.maxRecordingHours) } : {}),
+          // The running-jobs cap: any function with table access may end a job, and so start a queued one.
+          ...(spec.access.table !== "none" ? { [ENV.maxRunningJobs]: String(settings.maxRunningJobs) } : {}),
           // The cost caps are checked where jobs start (the chunker), before anything reaches the provider.
           ...(spec.trigger.kind === "s3" && settings.maxJobCost !== undefined ? { [ENV.maxJobCost]: String(settings.maxJobCost) } : {}),
           ...(spec.trigger.kind === "s3" && settings.maxDailyCost !== undefined ? { [ENV.maxDailyCost]: String(settings.maxDailyCost) } : {}),

@@ -122,6 +122,7 @@ export function localEnvironment(
     chunkSeconds?: number;
     overlapSeconds?: number;
     providerMaxInFlight?: number;
+    maxRunningJobs?: number;
   },
 ): Record<string, string> {
   const env: Record<string, string> = {
@@ -140,6 +141,7 @@ export function localEnvironment(
   if (settings.chunkSeconds !== undefined) env[ENV.chunkSeconds] = String(settings.chunkSeconds);
   if (settings.overlapSeconds !== undefined) env[ENV.overlapSeconds] = String(settings.overlapSeconds);
   if (settings.providerMaxInFlight !== undefined) env[ENV.providerMaxInFlight] = String(settings.providerMaxInFlight);
+  if (settings.maxRunningJobs !== undefined) env[ENV.maxRunningJobs] = String(settings.maxRunningJobs);
   return env;
 }
 

@@ -50,6 +50,11 @@ export interface LocalStackOptions extends LocalOverrides {
   urlSources?: { allow?: readonly string[]; trustedCa?: readonly string[]; maxBytes?: number };
   /** Prices and cost caps (tests: a daily limit), over the environment's (STT_PRICE_*, STT_MAX_JOB_COST, STT_MAX_DAILY_COST). */
   cost?: Partial<CostSettings>;
+  /**
+   * The most jobs transcribing at once; later ones wait as QUEUED (the stack setting maxRunningJobs). Unset:
+   * the caller's STT_MAX_RUNNING_JOBS, else the default.
+   */
+  maxRunningJobs?: number;
 }
 
 export interface LocalStack {
@@ -95,6 +100,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       chunkSeconds: options.chunkSeconds,
       overlapSeconds: options.overlapSeconds,
       providerMaxInFlight: topology.providerMaxInFlight,
+      // As the stack setting maxRunningJobs sets it in AWS (`STT_MAX_RUNNING_JOBS=5 stt up`), unless the caller gives one.
+      maxRunningJobs: options.maxRunningJobs ?? (process.env[ENV.maxRunningJobs] ? Number(process.env[ENV.maxRunningJobs]) : undefined),
     }),
   );
   // A stack given chunkSeconds cuts at that length whatever the duration (see LocalStackOptions.chunkSeconds).

@@ -51,6 +51,10 @@ export interface PipelineConfig {
   cost?: CostSettings;
   /** Every job redacted, and only the redacted outputs and utterances kept (STT_REDACTION_MANDATORY=true). */
   redactionMandatory?: boolean;
+  /** The longest recording a job may be, seconds (DEFAULTS.maxRecordingHours when unset). */
+  maxRecordingSeconds?: number;
+  /** The most jobs transcribing at once; later ones wait as QUEUED (STT_MAX_RUNNING_JOBS, else DEFAULTS.maxRunningJobs). */
+  maxRunningJobs: number;
 }
 
 /** What jobs cost and how much they may: prices in US dollars, and the caps (none when unset). */
@@ -127,6 +131,8 @@ export function configFromEnv(env: Env, apiKey: () => Promise<string> = provider
     urlSources: { maxBytes: numberEnv(env, ENV.urlMaxBytes, DEFAULTS.urlMaxBytes) },
     cost: costSettingsFromEnv(env),
     redactionMandatory: env[ENV.redactionMandatory] === "true",
+    maxRecordingSeconds: numberEnv(env, ENV.maxRecordingHours, DEFAULTS.maxRecordingHours) * 3600,
+    maxRunningJobs: numberEnv(env, ENV.maxRunningJobs, DEFAULTS.maxRunningJobs),
   };
 }
 

@@ -168,6 +168,11 @@ export const wiring = {
      */
     recentIndex: { name: "byCreated", partitionKey: "gsi3pk", sortKey: "gsi3sk" },
     ttlAttribute: "expiresAt",
+    /**
+     * The partition of queued jobs' items (adapters/job-schedule.ts): a job leaves the queue by DeleteItem, which
+     * the functions may do on this partition only (dynamodb:LeadingKeys).
+     */
+    queuedJobsPartition: "QUEUED",
   },
 
   topic: { name: "stt-job-events" },
@@ -328,6 +333,10 @@ export const ENV = {
   maxDailyCost: "STT_MAX_DAILY_COST",
   /** "true": every job is redacted (redact=pii) and only the redacted outputs are kept (infra setting redactionMandatory). */
   redactionMandatory: "STT_REDACTION_MANDATORY",
+  /** The longest recording a job may be, hours (infra setting maxRecordingHours; DEFAULTS when unset). */
+  maxRecordingHours: "STT_MAX_RECORDING_HOURS",
+  /** The most jobs transcribing at once; later ones wait as QUEUED (infra setting maxRunningJobs; DEFAULTS when unset). */
+  maxRunningJobs: "STT_MAX_RUNNING_JOBS",
 } as const;
 
 /**
@@ -347,6 +356,13 @@ export const DEFAULTS = {
   providerMaxAttempts: 3,
   /** A recording by URL larger than this is refused (checked against Content-Length, then counted): 2 GiB. */
   urlMaxBytes: 2 * 1024 ** 3,
+  /**
+   * The longest recording accepted, hours: longer ends FAILED at the probe, before any segment is sent. The
+   * chunker cuts an hour in about 2 s (BENCHMARKS.md), so 24 h is well inside its 15 minutes.
+   */
+  maxRecordingHours: 24,
+  /** The most jobs transcribing at once: later ones wait as QUEUED and start, oldest first, as running ones end. */
+  maxRunningJobs: 100,
 } as const;
 
 /**

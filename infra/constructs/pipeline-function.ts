@@ -17,7 +17,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import type { FunctionId, FunctionSpec } from "../../shared/wiring.js";
+import { wiring, type FunctionId, type FunctionSpec } from "../../shared/wiring.js";
 import { FLAC_WORKER } from "../../shared/audio/flac-pool.js";
 import { ARCHITECTURE, RUNTIME } from "./ffmpeg-layer.js";
 
@@ -213,6 +213,16 @@ export class PipelineFunction extends Construct {
         new iam.PolicyStatement({
           actions: ["dynamodb:Query"],
           resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+        }),
+      );
+    }
+    if (level === "readWrite") {
+      // A queued job leaves the queue by deleting its item (adapters/job-schedule.ts): items of that partition only.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:DeleteItem"],
+          resources: [table.tableArn],
+          conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [wiring.table.queuedJobsPartition] } },
         }),
       );
     }

@@ -18,8 +18,22 @@ export interface JobRecords {
     job: Pick<JobRecord, "jobId" | "source" | "options" | "realtimeSessionId">,
     now: Date,
   ): Promise<{ created: boolean; job: JobRecord }>;
-  /** CHUNKING -> RUNNING with its segment count (a repeat with the same count is accepted); the record after it. */
+  /**
+   * CHUNKING -> RUNNING with its segment count (a repeat with the same count is accepted); a QUEUED job gets
+   * its count and stays QUEUED. The record after it.
+   */
   markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined>;
+  /** Segments 0..count-1 are stored (audio and message): cutSegments up to count, never down; the record after it. */
+  markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined>;
+  /**
+   * `claimant` releases segments [from, to) of a CHUNKING or RUNNING job: releasedSegments from `from` to `to`
+   * if it is still `from` and the claimant released nothing before. The record after it, or undefined.
+   */
+  claimRelease(jobId: string, claimant: string, range: [number, number]): Promise<JobRecord | undefined>;
+  /** CHUNKING -> QUEUED with `queuedAt` (set once); the record after it, or as it is. */
+  markQueued(jobId: string, now: Date): Promise<JobRecord | undefined>;
+  /** QUEUED -> RUNNING (cut already) or CHUNKING (still being cut); the record after it, or as it is. */
+  startQueued(jobId: string, now: Date): Promise<JobRecord | undefined>;
   /** Adds the segment to the done-set (idempotent); the record after it, undefined when the job has no record. */
   addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined>;
   /** The stitch lease of a RUNNING job, if nobody holds one (or its holder's ran out): its end, or undefined. */
@@ -55,7 +69,7 @@ export interface JobRecords {
   dailyCost(day: string): Promise<DailyCost | undefined>;
   /** Any non-terminal state -> FAILED; false when the job had already ended (or has no record). */
   fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean>;
-  /** CHUNKING or RUNNING -> CANCELLED, without outputs; false when the job is in neither state (or has no record). */
+  /** CHUNKING, QUEUED or RUNNING -> CANCELLED, without outputs; false when the job is in neither state (or has no record). */
   cancel(jobId: string, now: Date): Promise<boolean>;
   /** Removes the job item while its status is one of `statuses`; true when it is gone (now or before). */
   deleteJob(jobId: string, statuses: readonly JobStatus[]): Promise<boolean>;

@@ -52,6 +52,16 @@ export interface JobRecord {
   segmentCount?: number;
   /** Indexes of segments whose result is stored; a set, so a repeated ADD counts once. */
   doneSegments?: Set<number>;
+  /** Segments whose audio and message the chunker has stored: 0..cutSegments-1 (pipeline/release-segments.ts). */
+  cutSegments?: number;
+  /** Segments sent to the queue: 0..releasedSegments-1, as the job's share lets them go. */
+  releasedSegments?: number;
+  /** Who released which range [from, to): a repeat of that step (a redelivery) sends the same range again. */
+  releaseClaims?: Record<string, [number, number]>;
+  /** When the job started waiting for a running slot (QUEUED; `maxRunningJobs`): the order queued jobs start in. */
+  queuedAt?: string;
+  /** When it left the queue. */
+  startedAt?: string;
   language?: string | null;
   /**
    * Completed jobs whose segments' languages are known: how long each language was spoken and its fraction of
@@ -215,6 +225,8 @@ export class JobStore {
       status: "CHUNKING",
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
+      // A map, so each release can add its own entry (claimRelease).
+      releaseClaims: {},
       expiresAt: this.retentionDays ? Math.floor(now.getTime() / 1000) + this.retentionDays * 86400 : undefined,
     };
     try {
@@ -241,31 +253,126 @@ export class JobStore {
     }
   }
 
-  /** Chunking finished: the segment count is known from now on. */
+  /**
+   * Chunking finished: the segment count is known from now on. CHUNKING -> RUNNING; a QUEUED job stays QUEUED
+   * with its count (it starts later: pipeline/schedule-jobs.ts). A queued job started meanwhile moved to
+   * CHUNKING, so the two forms are tried in turn until one holds or neither can.
+   */
   async markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined> {
+    const values = { ":n": fields.segmentCount, ":d": fields.duration, ":now": now.toISOString() };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const running = await this.updateIf({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET #s = :running, segmentCount = :n, #d = :d, chunkedAt = :now, updatedAt = :now",
+        ConditionExpression: "#s = :chunking OR (#s = :running AND segmentCount = :n)",
+        ExpressionAttributeNames: { "#s": "status", "#d": "duration" },
+        ExpressionAttributeValues: { ...values, ":running": "RUNNING", ":chunking": "CHUNKING" },
+      });
+      if (running) return running;
+      const queued = await this.updateIf({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET segmentCount = :n, #d = :d, chunkedAt = :now, updatedAt = :now",
+        ConditionExpression: "#s = :queued AND (attribute_not_exists(segmentCount) OR segmentCount = :n)",
+        ExpressionAttributeNames: { "#s": "status", "#d": "duration" },
+        ExpressionAttributeValues: { ...values, ":queued": "QUEUED" },
+      });
+      if (queued) return queued;
+      const job = await this.get(jobId);
+      if (!job || job.status !== "CHUNKING") return job;
+    }
+    return this.get(jobId);
+  }
+
+  /** An update returning the record after it, or undefined when its condition does not hold. */
+  private async updateIf(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<JobRecord | undefined> {
     try {
-      const out = await this.db.send(
+      const out = await this.db.send(new UpdateCommand({ ...input, ReturnValues: "ALL_NEW" }));
+      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The chunker stored segments 0..count-1 (audio and message): cutSegments moves up to count, never down. */
+  async markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined> {
+    const moved = await this.updateIf({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET cutSegments = :n, updatedAt = :now",
+      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(cutSegments) OR cutSegments < :n)",
+      ExpressionAttributeValues: { ":n": count, ":now": now.toISOString() },
+    });
+    return moved ?? this.get(jobId);
+  }
+
+  /**
+   * Records that `claimant` releases segments [from, to): releasedSegments moves from `from` to `to`, only if
+   * it still is `from` and the claimant has released nothing yet, and only while the job transcribes. The
+   * record after it, or undefined when another release came first (read again and recompute).
+   */
+  async claimRelease(jobId: string, claimant: string, range: [number, number]): Promise<JobRecord | undefined> {
+    const [from, to] = range;
+    const input = {
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET releasedSegments = :to, releaseClaims.#c = :range",
+      ConditionExpression:
+        `(${from === 0 ? "attribute_not_exists(releasedSegments) OR " : ""}releasedSegments = :from) ` +
+        "AND attribute_not_exists(releaseClaims.#c) AND (#s = :chunking OR #s = :running)",
+      ExpressionAttributeNames: { "#c": claimant, "#s": "status" },
+      ExpressionAttributeValues: { ":from": from, ":to": to, ":range": [from, to], ":chunking": "CHUNKING", ":running": "RUNNING" },
+    };
+    try {
+      return await this.updateIf(input);
+    } catch (error) {
+      // The claims map is made with the job (create); a record from before it has none: make it, then claim.
+      if (!(error instanceof Error && error.name === "ValidationException")) throw error;
+      await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: jobKey(jobId),
-          UpdateExpression: "SET #s = :running, segmentCount = :n, #d = :d, chunkedAt = :now, updatedAt = :now",
-          ConditionExpression: "#s = :chunking OR (#s = :running AND segmentCount = :n)",
-          ExpressionAttributeNames: { "#s": "status", "#d": "duration" },
-          ExpressionAttributeValues: {
-            ":running": "RUNNING",
-            ":chunking": "CHUNKING",
-            ":n": fields.segmentCount,
-            ":d": fields.duration,
-            ":now": now.toISOString(),
-          },
-          ReturnValues: "ALL_NEW",
+          UpdateExpression: "SET releaseClaims = if_not_exists(releaseClaims, :empty)",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":empty": {} },
         }),
       );
-      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return this.get(jobId);
-      throw error;
+      return this.updateIf(input);
     }
+  }
+
+  /** CHUNKING -> QUEUED (waiting for a running slot), `queuedAt` set once; the record after it, or as it is. */
+  async markQueued(jobId: string, now: Date): Promise<JobRecord | undefined> {
+    const moved = await this.updateIf({
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET #s = :queued, queuedAt = if_not_exists(queuedAt, :now), updatedAt = :now",
+      ConditionExpression: "#s = :chunking AND attribute_not_exists(startedAt)",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":queued": "QUEUED", ":chunking": "CHUNKING", ":now": now.toISOString() },
+    });
+    return moved ?? this.get(jobId);
+  }
+
+  /**
+   * QUEUED -> RUNNING when it is cut already (its segment count is known), else -> CHUNKING (its chunker goes
+   * on cutting); the record after it, or as it is when it was not QUEUED.
+   */
+  async startQueued(jobId: string, now: Date): Promise<JobRecord | undefined> {
+    for (const [next, cut] of [["RUNNING", "attribute_exists(segmentCount)"], ["CHUNKING", "attribute_not_exists(segmentCount)"]]) {
+      const moved = await this.updateIf({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: "SET #s = :next, startedAt = :now, updatedAt = :now",
+        ConditionExpression: `#s = :queued AND ${cut}`,
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":next": next, ":queued": "QUEUED", ":now": now.toISOString() },
+      });
+      if (moved) return moved;
+    }
+    return this.get(jobId);
   }
 
   /** Records one segment as done. ADD on a set is idempotent, so a redelivered message counts once. */
@@ -627,7 +734,7 @@ export class JobStore {
   }
 
   /**
-   * CHUNKING or RUNNING -> CANCELLED (pipeline/cancel-job.ts). False when the job is in no such state (ended
+   * CHUNKING, QUEUED or RUNNING -> CANCELLED (pipeline/cancel-job.ts). False when the job is in no such state (ended
    * already, or unknown). `outputs` is removed with the move: a cancelled job never lists outputs, whatever a
    * stitcher that lost the race wrote.
    */
@@ -636,9 +743,9 @@ export class JobStore {
       TableName: this.table,
       Key: jobKey(jobId),
       UpdateExpression: "SET #s = :cancelled, updatedAt = :now, completedAt = :now REMOVE outputs",
-      ConditionExpression: "#s = :chunking OR #s = :running",
+      ConditionExpression: "#s IN (:chunking, :running, :queued)",
       ExpressionAttributeNames: { "#s": "status" },
-      ExpressionAttributeValues: { ":cancelled": "CANCELLED", ":chunking": "CHUNKING", ":running": "RUNNING", ":now": now.toISOString() },
+      ExpressionAttributeValues: { ":cancelled": "CANCELLED", ":chunking": "CHUNKING", ":running": "RUNNING", ":queued": "QUEUED", ":now": now.toISOString() },
     });
   }
 
@@ -909,6 +1016,11 @@ const jobRecordSchema = z.object({
   segmentCount: z.number().int().nonnegative().optional(),
   // A DynamoDB number set: the document client reads it as a Set.
   doneSegments: z.set(z.coerce.number().int().nonnegative()).optional(),
+  cutSegments: z.number().int().nonnegative().optional(),
+  releasedSegments: z.number().int().nonnegative().optional(),
+  releaseClaims: z.record(z.string(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
+  queuedAt: z.string().optional(),
+  startedAt: z.string().optional(),
   language: z.string().nullable().optional(),
   languages: z.array(languageShareSchema).optional(),
   speakers: z.array(z.string()).optional(),

@@ -13,6 +13,8 @@ export const keys = {
   segmentAudio: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.flac`,
   /** Energy per 10 ms of the segment's audio, one signed byte of dBFS each: for refining word starts. */
   segmentEnvelope: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.env`,
+  /** The segment's queue message, stored by the chunker: it is sent when the job's share lets it go (release-segments.ts). */
+  segmentMessage: (jobId: string, index: number) => `jobs/${jobId}/segments/${pad(index)}.msg.json`,
   segmentResult: (jobId: string, index: number) => `jobs/${jobId}/results/${pad(index)}.json`,
   /** The speaker book once the first `settled` segments are settled (settle-job-speakers.ts). */
   speakerBook: (jobId: string, settled: number) => `jobs/${jobId}/speakers/book-${pad(settled)}.json`,

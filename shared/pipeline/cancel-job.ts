@@ -14,7 +14,7 @@ export type CancelOutcome =
   | { kind: "unknown"; jobId: string };
 
 /**
- * Cancels a job that is still chunking or running: one conditional update (CHUNKING or RUNNING -> CANCELLED),
+ * Cancels a job that is still chunking or running: one conditional update (CHUNKING, QUEUED or RUNNING -> CANCELLED),
  * then the JOB_ENDED notification with status CANCELLED. Safe to repeat and to race:
  *
  * - Every step reads the status before it spends (the chunker between segments, the transcriber before its

@@ -16,13 +16,16 @@ import { probeMedia, type ProbeResult } from "../audio/probe.js";
 import { SAMPLE_RATE } from "../audio/ffmpeg.js";
 import { PermanentError, isPermanent, reasonOf } from "../errors.js";
 import { isTextOnlyModel } from "../provider/models.js";
-import { CHUNKER_SUFFIXES, MEDIA_SUFFIXES, wiring } from "../wiring.js";
+import { CHUNKER_SUFFIXES, DEFAULTS, MEDIA_SUFFIXES, wiring } from "../wiring.js";
 import type { PipelineContext } from "./context.js";
 import { failJob } from "./finish-job.js";
 import { makeJobId } from "./job-id.js";
 import type { SegmentMessage } from "./messages.js";
 import { sendStitch } from "./request-stitch.js";
 import { readyToStitch } from "./job-progress.js";
+import { releaseSegments } from "./release-segments.js";
+import { admitOrQueue } from "./schedule-jobs.js";
+import { expectedSegments } from "../domain/jobs/fair-share.js";
 import { isRerunKey, jobOptionsOf, readRerunRequest, type RerunRequestRead } from "./rerun-job.js";
 import { isJobEnded, stopIfEnded } from "./cancel-job.js";
 
@@ -114,8 +117,10 @@ export async function chunkRecording(ctx: PipelineContext, object: SourceObject,
     },
     ctx.now(),
   );
-  // Past CHUNKING, this event is a repeat: the job already has its segments.
-  if (!created && job.status !== "CHUNKING") return { kind: "duplicate", jobId };
+  // Past CHUNKING (or QUEUED while still being cut), this event is a repeat: the job already has its segments.
+  if (!created && job.status !== "CHUNKING" && !(job.status === "QUEUED" && job.segmentCount === undefined)) {
+    return { kind: "duplicate", jobId };
+  }
   await ctx.checkpoint("chunker:after-create");
 
   try {
@@ -194,7 +199,7 @@ async function cutAndQueue(
     const probe = await probeMedia(ctx.ffmpeg.ffprobe, url);
     // A channel job (channels=) cuts each channel as a lane of its own, one after the other (domain/channels/).
     const lanes = options.channels ? channelLanes(options.channels, probe.audio.channels) : [undefined];
-    const budget = decodeBudget(probe);
+    const budget = decodeBudget(probe, ctx.config.maxRecordingSeconds);
     const chunkSeconds = segmentSeconds(options.chunkSeconds, {
       durationSeconds: probe.duration,
       cap: ctx.config.defaults.segmentCap ?? wiring.functions.transcriber.trigger.maxConcurrency,
@@ -211,6 +216,10 @@ async function cutAndQueue(
       );
     }
     ctx.log.info("segment length", { jobId, chunkSeconds, auto: options.chunkSeconds === "auto", duration: probe.duration });
+    // Runs now, or waits as QUEUED while it is cut (schedule-jobs.ts); either way its segments go to the queue
+    // only as its share of the provider cap lets them (release-segments.ts).
+    const expected = expectedSegments(probe.duration, chunkSeconds, lanes.length, ctx.config.providerMaxInFlight);
+    await admitOrQueue(ctx, jobId, expected);
 
     /** Decodes one lane (the mono mixdown, or one channel), cuts it and hands its segments to the sender. */
     const cutLane = async (channel: number | undefined, firstIndex: number): Promise<{ samples: number; segments: number }> => {
@@ -282,36 +291,43 @@ function channelLanes(names: readonly string[], fileChannels: number): number[] 
 }
 
 /**
- * The longest recording a job may be: what one chunker run decodes, encodes and stores well inside its
- * timeout. A longer one fails at the probe when its header says so, or when decoding passes this.
+ * The longest recording a job may be by default (the deployment's maxRecordingHours sets its own): what one
+ * chunker run decodes, encodes and stores well inside its timeout. A longer one fails at the probe when its
+ * header says so, before any segment is sent, or when decoding passes this.
  */
-export const MAX_RECORDING_SECONDS = 8 * 3600;
+export const MAX_RECORDING_SECONDS = DEFAULTS.maxRecordingHours * 3600;
 /** Leaves the chunker time to record a FAILED job when the decoder is stopped for taking too long. */
 const DECODE_MARGIN_SECONDS = 60;
 
 /**
  * How long and how much the decoder may run for this input. A header may lie about the length (a
  * decompression bomb, a 10-hour file in 1 MB): the audio may run to twice what the probe said plus ten
- * minutes (estimates of VBR files without an index are rough), never past MAX_RECORDING_SECONDS.
+ * minutes (estimates of VBR files without an index are rough), never past `limitSeconds`.
  */
-export function decodeBudget(probe: Pick<ProbeResult, "demuxer" | "duration">): DecodeOptions {
-  if (probe.duration !== undefined && probe.duration > MAX_RECORDING_SECONDS) {
-    throw new PermanentError(
-      "too_long",
-      `the recording is ${(probe.duration / 3600).toFixed(1)} h long; the limit is ${MAX_RECORDING_SECONDS / 3600} h`,
-    );
+export function decodeBudget(
+  probe: Pick<ProbeResult, "demuxer" | "duration">,
+  limitSeconds: number = MAX_RECORDING_SECONDS,
+): DecodeOptions {
+  const limit = `the limit is ${hours(limitSeconds)} h`;
+  if (probe.duration !== undefined && probe.duration > limitSeconds) {
+    throw new PermanentError("too_long", `the recording is ${(probe.duration / 3600).toFixed(1)} h long; ${limit}`);
   }
   const fromHeader = probe.duration === undefined ? Infinity : probe.duration * 2 + 600;
-  const maxSeconds = Math.min(MAX_RECORDING_SECONDS, fromHeader);
+  const maxSeconds = Math.min(limitSeconds, fromHeader);
   return {
     demuxer: probe.demuxer,
     timeoutMs: (wiring.functions.chunker.timeoutSeconds - DECODE_MARGIN_SECONDS) * 1000,
     maxSeconds,
     maxSecondsReason:
-      maxSeconds === MAX_RECORDING_SECONDS
-        ? `the limit is ${MAX_RECORDING_SECONDS / 3600} h`
+      maxSeconds === limitSeconds
+        ? limit
         : `its header says ${Math.round(probe.duration!)} s; the file is damaged or disguised`,
   };
+}
+
+/** Hours as a limit reads: 24, 1.5, 0.25. */
+function hours(seconds: number): string {
+  return String(Math.round((seconds / 3600) * 100) / 100);
 }
 
 interface PendingSegment {
@@ -395,7 +411,7 @@ class SegmentSender {
         while (this.pending[0]?.stored && !this.abandoned) {
           const batch: SegmentMessage[] = [];
           while (batch.length < SEND_BATCH && this.pending[0]?.stored) batch.push(this.pending.shift()!.message);
-          await this.ctx.queues.sendSegments(batch);
+          await this.release(batch);
           this.queued += batch.length;
           this.notify();
         }
@@ -406,6 +422,17 @@ class SegmentSender {
         this.notify();
       }
     })();
+  }
+
+  /**
+   * Stores the batch's messages, counts them cut on the job record, and queues what the job's share lets go
+   * now (release-segments.ts); the rest is released as earlier segments finish.
+   */
+  private async release(batch: SegmentMessage[]): Promise<void> {
+    await Promise.all(batch.map((m) => this.ctx.work.putJson(keys.segmentMessage(this.jobId, m.segment.index), m)));
+    const cut = batch[batch.length - 1].segment.index + 1;
+    const job = await this.ctx.jobs.markCut(this.jobId, cut, this.ctx.now());
+    await releaseSegments(this.ctx, this.jobId, `cut-${cut}`, job);
   }
 
   private fail(error: unknown): void {

@@ -5,6 +5,7 @@ import type { PipelineConfig } from "../config.js";
 import type { FfmpegPaths } from "../audio/ffmpeg.js";
 import { JobStore } from "../adapters/job-store.js";
 import type { JobRecords } from "../adapters/job-records.js";
+import { ScheduleStore, type JobSchedule } from "../adapters/job-schedule.js";
 import { Notifier, type JobEvent } from "../adapters/notifier.js";
 import { S3OutputStore, type OutputStore } from "../adapters/output-store.js";
 import { S3SourceStore, type SourceStore } from "../adapters/source-store.js";
@@ -86,6 +87,8 @@ export interface PipelineContext {
    */
   clients: PipelineClients;
   jobs: JobRecords;
+  /** Who runs, who waits, and each running job's share of the provider cap (pipeline/schedule-jobs.ts). */
+  schedule: JobSchedule;
   /** The work bucket. */
   work: WorkStore;
   /** The output bucket. */
@@ -126,6 +129,7 @@ export function createContext(
     config,
     clients,
     jobs: new JobStore(clients.dynamo, config.table, config.retentionDays),
+    schedule: new ScheduleStore(clients.dynamo, config.table),
     work: new S3WorkStore(clients.s3, config.workBucket),
     output: new S3OutputStore(clients.s3, config.outputBucket),
     sources: new S3SourceStore(clients.s3),

@@ -22,7 +22,7 @@ export interface DeleteReport {
  * utterance items, then the job item.
  *
  * The order is what makes it safe to repeat and to race with a running job:
- * 1. A job still CHUNKING or RUNNING is cancelled first (cancel-job.ts): its steps stop spending and stop
+ * 1. A job still CHUNKING, QUEUED or RUNNING is cancelled first (cancel-job.ts): its steps stop spending and stop
  *    writing at their next status check, and a stitcher that loses the race deletes what it wrote.
  * 2. Objects and utterances next; deleting what is already gone is no error.
  * 3. The job item last, and only while it is in a terminal state: if anything before fails, the item is still

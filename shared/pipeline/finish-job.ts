@@ -4,6 +4,7 @@ import { realtimeSessionIdSchema } from "../domain/options/options.js";
 import { isTerminal } from "../domain/jobs/job-event.js";
 import type { PipelineContext } from "./context.js";
 import { settleJobCost } from "./cost-cap.js";
+import { leaveSchedule } from "./schedule-jobs.js";
 
 /**
  * Ends a job as FAILED and tells subscribers. Safe to repeat: the status
@@ -26,6 +27,8 @@ export async function failJob(ctx: PipelineContext, jobId: string, reason: strin
  */
 export async function ensureNotified(ctx: PipelineContext, ended: JobRecord): Promise<void> {
   if (ended.notifiedAt || !isTerminal(ended.status)) return;
+  // Its running slot and share go to the others, and the oldest queued job starts (schedule-jobs.ts).
+  await leaveSchedule(ctx, ended.jobId);
   await ctx.checkpoint("before-notify");
   // What the job cost, settled on the day's total before it is announced with it (cost-cap.ts).
   const job = await settleJobCost(ctx, ended);

@@ -11,6 +11,8 @@ import { readyToStitch, settlesSpeakers } from "./job-progress.js";
 import { gatherEarlyVotes, settleJobSpeakers } from "./settle-job-speakers.js";
 import { dropHallucinations } from "../domain/words/drop-hallucinations.js";
 import type { SegmentMessage } from "./messages.js";
+import { releaseSegments } from "./release-segments.js";
+import { doneTranscribing } from "./schedule-jobs.js";
 import { currentMeter } from "./invocation-meter.js";
 import { jobLists } from "./register-list.js";
 import { transcribeWithinLanguages } from "./transcribe-within-languages.js";
@@ -111,6 +113,12 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   await currentMeter()?.flush();
   const updated = await ctx.jobs.addDoneSegment(message.jobId, message.segment.index, ctx.now());
   await ctx.checkpoint("transcriber:after-count");
+  if (updated) {
+    // This segment's place in the job's share goes to the next of its segments (release-segments.ts).
+    await doneTranscribing(ctx, updated);
+    await releaseSegments(ctx, message.jobId, `done-${message.segment.index}`, updated);
+    await ctx.checkpoint("transcriber:after-release");
+  }
   if (updated && diarized) {
     // Settles this segment's speakers, and any others its result unblocks, while the rest are still at the provider.
     await settleJobSpeakers(ctx, message.jobId);

@@ -3,7 +3,7 @@
  * server, no script: every value from a record goes through escapeHtml.
  */
 import type { JobRecord, JobStatus } from "../adapters/job-store.js";
-import { JOB_STATUSES } from "../domain/jobs/job-event.js";
+import { JOB_STATUSES, isTerminal } from "../domain/jobs/job-event.js";
 import { baseName, clockTime, cspHash, escapeHtml } from "./html.js";
 import { LIST_CSS } from "./styles.js";
 
@@ -31,7 +31,7 @@ export function speakerNamesOf(job: JobRecord): Record<string, string> {
   return job.speakerNames ?? {};
 }
 
-const isActive = (job: JobRecord) => job.status === "CHUNKING" || job.status === "RUNNING";
+const isActive = (job: JobRecord) => !isTerminal(job.status);
 
 function progress(job: JobRecord): string {
   if (job.status !== "RUNNING" || !job.segmentCount) return "";

@@ -17,7 +17,7 @@ h1 { font-size: 1.15rem; margin: 0; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0 .45em; border-radius: 999px; font-size: .8rem; font-weight: 600; background: #e6e9ef; }
 .badge.COMPLETED { background: #d9f2e4; color: #0c6b3d; }
 .badge.FAILED { background: #fbe0dd; color: #a52016; }
-.badge.RUNNING, .badge.CHUNKING { background: #e2ecfc; color: #1c4fa8; }
+.badge.RUNNING, .badge.CHUNKING, .badge.QUEUED { background: #e2ecfc; color: #1c4fa8; }
 ${PALETTE.map((colour, i) => `.s${i} { --c: ${colour}; }`).join("\n")}
 .snone { --c: #8a93a3; }
 `;

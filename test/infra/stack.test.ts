@@ -288,6 +288,18 @@ describe("functions", () => {
     expect(env[ENV.providerMaxInFlight]).toBe(String(DEFAULT_SETTINGS.providerMaxInFlight));
   });
 
+  it.each(FUNCTION_IDS)("%s gets the longest recording accepted only where jobs start (the chunker)", (id) => {
+    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
+    const startsJobs = SPECS[id].trigger.kind === "s3";
+    expect(env[ENV.maxRecordingHours]).toBe(startsJobs ? String(DEFAULT_SETTINGS.maxRecordingHours) : undefined);
+  });
+
+  it.each(FUNCTION_IDS)("%s gets the running-jobs cap if it has table access (any of them may end a job and start a queued one)", (id) => {
+    const env = functionProps(id).Environment.Variables as Record<string, unknown>;
+    const hasTable = SPECS[id].access.table !== "none";
+    expect(env[ENV.maxRunningJobs]).toBe(hasTable ? String(DEFAULT_SETTINGS.maxRunningJobs) : undefined);
+  });
+
   it("gives the stitcher no provider key (speakers are settled before it runs), and ffmpeg for redacted audio", () => {
     const props = functionProps("stitcher");
     const env = props.Environment.Variables as Record<string, unknown>;
@@ -553,6 +565,8 @@ describe("IAM: each function gets only what its wiring uses", () => {
     if (EXISTENCE_CHECKS[id]?.length || access.list?.length) actions.add("s3:ListBucket");
     if (access.send.length || trigger.kind === "s3") actions.add("sqs:SendMessage");
     if (access.table !== "none") for (const a of TABLE_ACTIONS[access.table]) actions.add(a);
+    // Queued jobs leave the queue by DeleteItem, on the queue's partition only (see the test below).
+    if (access.table === "readWrite") actions.add("dynamodb:DeleteItem");
     if (access.publish) {
       actions.add("sns:Publish");
       actions.add("events:PutEvents");
@@ -628,8 +642,14 @@ describe("IAM: each function gets only what its wiring uses", () => {
     );
   });
 
-  it.each(FUNCTION_IDS)("%s: never deletes table items: provider slots are taken and freed with UpdateItem", (id) => {
-    expect(resourcesFor(id, "dynamodb:DeleteItem")).toEqual([]);
+  it.each(FUNCTION_IDS)("%s: deletes no table item but queued jobs' (provider slots are taken and freed with UpdateItem)", (id) => {
+    const deletes = roleStatements(id).filter((s) => actionsOf(s).includes("dynamodb:DeleteItem"));
+    // The chunker of a stack with deleteJobsWithSource deletes job items too: not this stack.
+    expect(deletes).toHaveLength(SPECS[id].access.table === "readWrite" ? 1 : 0);
+    for (const s of deletes) {
+      expect(actionsOf(s)).toEqual(["dynamodb:DeleteItem"]);
+      expect(s.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [wiring.table.queuedJobsPartition] } });
+    }
   });
 
   it("needs no more than readWrite table access for the provider slots, and touches only their item", async () => {
@@ -833,7 +853,9 @@ describe("deleteJobsWithSource: a deleted recording deletes its jobs", () => {
     expect(events).toEqual(["s3:ObjectCreated:*"]);
     for (const id of FUNCTION_IDS) {
       expect(resourcesFor(id, "s3:DeleteObject")).toEqual([]);
-      expect(resourcesFor(id, "dynamodb:DeleteItem")).toEqual([]);
+      // Only queued jobs' items, on a condition (see "deletes no table item but queued jobs'").
+      const unconditioned = roleStatements(id).filter((s) => actionsOf(s).includes("dynamodb:DeleteItem") && !s.Condition);
+      expect(unconditioned).toEqual([]);
     }
   });
 

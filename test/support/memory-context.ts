@@ -3,6 +3,7 @@ import type { PipelineConfig } from "../../shared/config.js";
 import { ffmpegPaths } from "../../shared/audio/ffmpeg.js";
 import type { CompletedJob, Log, PipelineContext, PipelineMetrics } from "../../shared/pipeline/context.js";
 import { FakeProvider, type FakeAnswer } from "./fake-provider.js";
+import { MemoryJobSchedule } from "./memory-job-schedule.js";
 import { MemoryJobRecords } from "./memory-job-records.js";
 import { MemoryBucket, MemoryQueues, MemorySources, RecordingNotifier, TempFiles } from "./memory-stores.js";
 
@@ -25,6 +26,7 @@ export const TEST_CONFIG: PipelineConfig = {
   // A fixed segment length (no segmentCap), as a local stack given chunkSeconds has.
   defaults: { chunkSeconds: 120, overlapSeconds: 4 },
   providerMaxInFlight: 4,
+  maxRunningJobs: 100,
 };
 
 export interface LogLine {
@@ -79,6 +81,7 @@ const NO_CLIENTS = new Proxy({} as PipelineClients, {
 export interface MemoryPipeline {
   ctx: PipelineContext;
   jobs: MemoryJobRecords;
+  schedule: MemoryJobSchedule;
   work: MemoryBucket;
   output: MemoryBucket;
   sources: MemorySources;
@@ -109,6 +112,7 @@ export function memoryPipeline(options: MemoryPipelineOptions = {}): MemoryPipel
   const files = new TempFiles();
   const config: PipelineConfig = { ...TEST_CONFIG, ...options.config };
   const jobs = new MemoryJobRecords(config.retentionDays);
+  const schedule = new MemoryJobSchedule();
   const work = new MemoryBucket(files);
   const output = new MemoryBucket(files);
   const sources = new MemorySources(files);
@@ -129,6 +133,7 @@ export function memoryPipeline(options: MemoryPipelineOptions = {}): MemoryPipel
     config,
     clients: NO_CLIENTS,
     jobs,
+    schedule,
     work,
     output,
     sources,
@@ -144,5 +149,5 @@ export function memoryPipeline(options: MemoryPipelineOptions = {}): MemoryPipel
       await options.checkpoint?.(step);
     },
   };
-  return { ctx, jobs, work, output, sources, queues, notifier, provider, metrics, log, checkpoints, clock, dispose: () => files.dispose() };
+  return { ctx, jobs, schedule, work, output, sources, queues, notifier, provider, metrics, log, checkpoints, clock, dispose: () => files.dispose() };
 }

@@ -64,17 +64,51 @@ export class MemoryJobRecords implements JobRecords {
 
   async markChunked(jobId: string, fields: { segmentCount: number; duration: number }, now: Date): Promise<JobRecord | undefined> {
     const record = this.records.get(jobId);
-    const applies =
-      record !== undefined &&
-      (record.status === "CHUNKING" || (record.status === "RUNNING" && record.segmentCount === fields.segmentCount));
-    if (!applies) return this.peek(jobId);
-    Object.assign(record, {
-      status: "RUNNING",
-      segmentCount: fields.segmentCount,
-      duration: fields.duration,
-      chunkedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    });
+    if (!record) return undefined;
+    const chunked = { segmentCount: fields.segmentCount, duration: fields.duration, chunkedAt: now.toISOString(), updatedAt: now.toISOString() };
+    if (record.status === "CHUNKING" || (record.status === "RUNNING" && record.segmentCount === fields.segmentCount)) {
+      Object.assign(record, { status: "RUNNING", ...chunked });
+    } else if (record.status === "QUEUED" && (record.segmentCount === undefined || record.segmentCount === fields.segmentCount)) {
+      Object.assign(record, chunked);
+    }
+    return this.copy(record);
+  }
+
+  async markCut(jobId: string, count: number, now: Date): Promise<JobRecord | undefined> {
+    const record = this.records.get(jobId);
+    if (!record) return undefined;
+    if ((record.cutSegments ?? 0) < count) Object.assign(record, { cutSegments: count, updatedAt: now.toISOString() });
+    return this.copy(record);
+  }
+
+  async claimRelease(jobId: string, claimant: string, range: [number, number]): Promise<JobRecord | undefined> {
+    const record = this.records.get(jobId);
+    if (!record || (record.status !== "CHUNKING" && record.status !== "RUNNING")) return undefined;
+    if ((record.releasedSegments ?? 0) !== range[0] || record.releaseClaims?.[claimant]) return undefined;
+    record.releasedSegments = range[1];
+    record.releaseClaims = { ...record.releaseClaims, [claimant]: range };
+    return this.copy(record);
+  }
+
+  async markQueued(jobId: string, now: Date): Promise<JobRecord | undefined> {
+    const record = this.records.get(jobId);
+    if (!record) return undefined;
+    if (record.status === "CHUNKING" && !record.startedAt) {
+      Object.assign(record, { status: "QUEUED", queuedAt: record.queuedAt ?? now.toISOString(), updatedAt: now.toISOString() });
+    }
+    return this.copy(record);
+  }
+
+  async startQueued(jobId: string, now: Date): Promise<JobRecord | undefined> {
+    const record = this.records.get(jobId);
+    if (!record) return undefined;
+    if (record.status === "QUEUED") {
+      Object.assign(record, {
+        status: record.segmentCount === undefined ? "CHUNKING" : "RUNNING",
+        startedAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      });
+    }
     return this.copy(record);
   }
 
@@ -215,7 +249,7 @@ export class MemoryJobRecords implements JobRecords {
 
   async cancel(jobId: string, now: Date): Promise<boolean> {
     const record = this.records.get(jobId);
-    if (!record || (record.status !== "CHUNKING" && record.status !== "RUNNING")) return false;
+    if (!record || (record.status !== "CHUNKING" && record.status !== "RUNNING" && record.status !== "QUEUED")) return false;
     Object.assign(record, { status: "CANCELLED", updatedAt: now.toISOString(), completedAt: now.toISOString() });
     delete record.outputs;
     return true;

@@ -14,6 +14,7 @@ import { DEMUXER_ALLOWLIST, demuxerFor, ffmpegPaths, inputGuardArgs, protocolWhi
 import { probeArgs, probeFailure, probeMedia } from "../../shared/audio/probe.js";
 import { wavBytes } from "../../shared/audio/wav.js";
 import { decodeBudget, MAX_RECORDING_SECONDS } from "../../shared/pipeline/chunk-recording.js";
+import { PermanentError } from "../../shared/errors.js";
 import { wiring } from "../../shared/wiring.js";
 
 const SIGNED = "https://stt-input.s3.eu-west-1.amazonaws.com/a.mp3?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=deadbeef";
@@ -132,7 +133,25 @@ describe("decode budget", () => {
   });
 
   it("fails a recording whose header says it is over the limit before decoding anything", () => {
-    expect(() => decodeBudget({ demuxer: "flac", duration: 10 * 3600 })).toThrow(/^the recording is 10\.0 h long; the limit is 8 h$/);
+    expect(MAX_RECORDING_SECONDS).toBe(24 * 3600);
+    expect(() => decodeBudget({ demuxer: "flac", duration: 30 * 3600 })).toThrow(/^the recording is 30\.0 h long; the limit is 24 h$/);
+  });
+
+  it("holds the deployment's maxRecordingHours instead, when it sets one", () => {
+    // Act
+    let error: unknown;
+    try {
+      decodeBudget({ demuxer: "flac", duration: 3600 }, 0.5 * 3600);
+    } catch (caught) {
+      error = caught;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).toMatchObject({ code: "too_long", message: "the recording is 1.0 h long; the limit is 0.5 h" });
+    expect(decodeBudget({ demuxer: "ogg", duration: undefined }, 0.5 * 3600)).toMatchObject({
+      maxSeconds: 1800,
+      maxSecondsReason: "the limit is 0.5 h",
+    });
   });
 });
 

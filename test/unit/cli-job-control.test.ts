@@ -42,7 +42,7 @@ describe("stt jobs", () => {
   });
 
   it.each([
-    [["jobs", "--status", "DONE"], /Expected one of CHUNKING, RUNNING, COMPLETED, FAILED, CANCELLED/],
+    [["jobs", "--status", "DONE"], /Expected one of CHUNKING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED/],
     [["jobs", "--limit", "0"], /Expected a whole number from 1 to 1000/],
     [["jobs", "--limit", "ten"], /Expected a whole number/],
   ])("refuses %j with exit code 2 before anything runs", async (argv, reason) => {

@@ -44,6 +44,8 @@ describe("configuration from the environment", () => {
     });
     expect(config.defaults).toEqual({ chunkSeconds: DEFAULTS.chunkSeconds, overlapSeconds: DEFAULTS.overlapSeconds, segmentCap: wiring.provider.maxInFlight });
     expect(config.providerMaxInFlight).toBe(wiring.provider.maxInFlight);
+    expect(config.maxRecordingSeconds).toBe(DEFAULTS.maxRecordingHours * 3600);
+    expect(config.maxRunningJobs).toBe(DEFAULTS.maxRunningJobs);
     expect(await config.provider.apiKey()).toBe("k");
   });
 
@@ -54,6 +56,8 @@ describe("configuration from the environment", () => {
       [ENV.providerTimeoutMs]: "50000",
       [ENV.providerMaxAttempts]: "2",
       [ENV.providerMaxInFlight]: "12",
+      [ENV.maxRecordingHours]: "0.5",
+      [ENV.maxRunningJobs]: "7",
     });
 
     // Assess
@@ -61,6 +65,9 @@ describe("configuration from the environment", () => {
     expect(config.provider.maxAttempts).toBe(2);
     expect(config.providerMaxInFlight).toBe(12);
     expect(config.defaults.segmentCap).toBe(12);
+    expect(config.maxRecordingSeconds).toBe(1800);
+    expect(config.maxRunningJobs).toBe(7);
+    expect(() => configFromEnv({ ...RESOURCES, [ENV.maxRunningJobs]: "lots" })).toThrow(/STT_MAX_RUNNING_JOBS is not a number/);
     expect(() => configFromEnv({ ...RESOURCES, [ENV.table]: undefined })).toThrow(/STT_TABLE/);
     expect(() => configFromEnv({ ...RESOURCES, [ENV.providerTimeoutMs]: "soon" })).toThrow(/STT_PROVIDER_TIMEOUT_MS is not a number/);
   });

@@ -32,6 +32,23 @@ describe("resolveSettings", () => {
     ]);
   });
 
+  it("takes the longest recording accepted, in hours, from 0.01 to 72", () => {
+    expect(DEFAULT_SETTINGS.maxRecordingHours).toBe(24);
+    expect(resolveSettings({ maxRecordingHours: 1.5 })).toMatchObject({ maxRecordingHours: 1.5 });
+    expect(resolveSettings({ maxRecordingHours: 0.01 })).toMatchObject({ maxRecordingHours: 0.01 });
+    expect(problemsOf({ maxRecordingHours: 100 })).toEqual(["maxRecordingHours must be in [0.01, 72], got 100"]);
+    expect(problemsOf({ maxRecordingHours: 0 })).toEqual(["maxRecordingHours must be in [0.01, 72], got 0"]);
+  });
+
+  it("takes the most jobs running at once, a whole number from 1 to 10000", () => {
+    expect(DEFAULT_SETTINGS.maxRunningJobs).toBe(100);
+    expect(resolveSettings({ maxRunningJobs: 1 })).toMatchObject({ maxRunningJobs: 1 });
+    expect(resolveSettings({ maxRunningJobs: 10_000 })).toMatchObject({ maxRunningJobs: 10_000 });
+    expect(problemsOf({ maxRunningJobs: 0 })).toEqual(["maxRunningJobs must be an integer in [1, 10000], got 0"]);
+    expect(problemsOf({ maxRunningJobs: 10_001 })).toEqual(["maxRunningJobs must be an integer in [1, 10000], got 10001"]);
+    expect(problemsOf({ maxRunningJobs: 2.5 })).toEqual(["maxRunningJobs must be an integer in [1, 10000], got 2.5"]);
+  });
+
   it("says what is not a URL, once", () => {
     expect(problemsOf({ providerBaseUrl: "api.example" })).toEqual(["providerBaseUrl is not a URL: api.example"]);
   });
@@ -41,5 +58,18 @@ describe("settingsFromContext", () => {
   it("refuses a number that is not one, naming the setting", () => {
     const context: Record<string, unknown> = { "stt:retentionDays": "ninety" };
     expect(() => settingsFromContext((k) => context[k])).toThrow(/retentionDays must be an integer in \[0, 3650\], got NaN/);
+  });
+
+  it("reads maxRecordingHours and maxRunningJobs, as -c strings or cdk.json numbers", () => {
+    const fromFlags: Record<string, unknown> = { "stt:maxRecordingHours": "30", "stt:maxRunningJobs": "8" };
+    expect(settingsFromContext((k) => fromFlags[k])).toMatchObject({ maxRecordingHours: 30, maxRunningJobs: 8 });
+    const fromJson: Record<string, unknown> = { "stt:maxRecordingHours": 0.5, "stt:maxRunningJobs": 250 };
+    expect(settingsFromContext((k) => fromJson[k])).toMatchObject({ maxRecordingHours: 0.5, maxRunningJobs: 250 });
+    expect(settingsFromContext(() => undefined)).toMatchObject({ maxRecordingHours: 24, maxRunningJobs: 100 });
+  });
+
+  it("refuses a running-jobs cap that is not a whole number in range, naming the setting", () => {
+    const context: Record<string, unknown> = { "stt:maxRunningJobs": "many" };
+    expect(() => settingsFromContext((k) => context[k])).toThrow(/maxRunningJobs must be an integer in \[1, 10000\], got NaN/);
   });
 });

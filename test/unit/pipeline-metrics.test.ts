@@ -40,6 +40,7 @@ const config = (baseUrl = "http://127.0.0.1:9/v1"): PipelineConfig => ({
   provider: { baseUrl, model: "openai/whisper-large-v3", apiKey: async () => "secret-key", timeoutMs: 5000, maxAttempts: 2 },
   defaults: { chunkSeconds: 120, overlapSeconds: 4 },
   providerMaxInFlight: 4,
+  maxRunningJobs: 100,
 });
 
 /** The objects a step reads and writes, in memory; every DynamoDB call answers as if it succeeded. */

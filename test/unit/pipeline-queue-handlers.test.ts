@@ -15,6 +15,7 @@ import { PermanentError } from "../../shared/errors.js";
 import { createContext, type JobNotifier, type PipelineContext } from "../../shared/pipeline/context.js";
 import { deadLetterHandler } from "../../shared/pipeline/queue-handlers.js";
 import { sqsRecord } from "../support/sqs-record.js";
+import { MemoryJobSchedule } from "../support/memory-job-schedule.js";
 
 const record = (messageId: string, body: string) => sqsRecord(messageId, body, { queue: "stt-dead-letters", receiveCount: 5 });
 
@@ -40,7 +41,8 @@ function contextWith(jobs: Partial<JobRecords>, calls: Calls): PipelineContext {
     setCostUsd: async () => undefined,
     ...jobs,
   };
-  return { ...base, jobs: table as JobRecords, notifier };
+  // An ended job leaves the schedule; nobody waits in these tests.
+  return { ...base, jobs: table as JobRecords, schedule: new MemoryJobSchedule(), notifier };
 }
 
 const chunking = (jobId: string, etag: string): JobRecord => ({

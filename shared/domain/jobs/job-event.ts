@@ -12,10 +12,12 @@ import { issueText } from "../options/options.js";
 import { languageShareSchema } from "../languages/language-shares.js";
 
 /**
- * A job's states, in the order it moves through them: CHUNKING -> RUNNING -> COMPLETED, or FAILED from either
- * of the first two, or CANCELLED from either of them (`stt cancel`, pipeline/cancel-job.ts).
+ * A job's states, in the order it moves through them: CHUNKING -> RUNNING -> COMPLETED, or FAILED or CANCELLED
+ * (`stt cancel`, pipeline/cancel-job.ts) from any state before. A job that finds `maxRunningJobs` running waits
+ * as QUEUED (cut meanwhile, nothing sent) and moves on to CHUNKING or RUNNING when it starts
+ * (pipeline/schedule-jobs.ts).
  */
-export const JOB_STATUSES = ["CHUNKING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export const JOB_STATUSES = ["CHUNKING", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** The states a job ends in: the ones a notification reports. A job never leaves one of them. */
@@ -23,7 +25,7 @@ export const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "CANCELLED"] as const s
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 /** The states a job can be cancelled from: the ones in which it still spends (decoding, provider requests). */
-export const CANCELLABLE_STATUSES = ["CHUNKING", "RUNNING"] as const satisfies readonly JobStatus[];
+export const CANCELLABLE_STATUSES = ["CHUNKING", "QUEUED", "RUNNING"] as const satisfies readonly JobStatus[];
 
 /** Whether the job has ended: no step spends on it any more (it is only notified, if that is still due). */
 export function isTerminal(status: JobStatus): status is TerminalStatus {

@@ -1,0 +1,93 @@
+import type { JobRecord } from "../adapters/job-store.js";
+import { isTerminal } from "../domain/jobs/job-event.js";
+import type { PipelineContext } from "./context.js";
+import { readyToStitch } from "./job-progress.js";
+import { releaseSegments } from "./release-segments.js";
+import { sendStitch } from "./request-stitch.js";
+
+/**
+ * At most `maxRunningJobs` jobs run at once (issue 18); the others wait as QUEUED and start oldest first as
+ * running ones end. A queued job is still cut (its chunker runs on: segments and messages are stored), but
+ * none of its segments is sent until it starts: then the release of its share (release-segments.ts) sends
+ * them. So starting a queued job needs nothing but the table: no chunker to wake up again.
+ *
+ * The running set is one item (adapters/job-schedule.ts): admission is one conditional update, and leaving
+ * is idempotent. Every job end (ensureNotified) leaves and starts the oldest queued jobs; a chunker that
+ * queues its job looks once more after queueing, so a slot freed between its refusal and its queue item is
+ * not missed. A running entry whose job ended without leaving (a bug, or a record deleted by hand) is
+ * reclaimed when admission finds the set full.
+ */
+export async function admitOrQueue(ctx: PipelineContext, jobId: string, segments: number): Promise<"running" | "queued"> {
+  const entry = { jobId, segments, since: ctx.now().toISOString() };
+  if (await admit(ctx, entry)) return "running";
+  const job = await ctx.jobs.markQueued(jobId, ctx.now());
+  // Started meanwhile (a repeat of this chunker after the job was started), or ended: not queued.
+  if (!job || job.status !== "QUEUED" || !job.queuedAt) return "running";
+  await ctx.schedule.enqueue({ jobId, queuedAt: job.queuedAt, segments });
+  ctx.log.info("job queued: the most running jobs are running", { jobId, maxRunningJobs: ctx.config.maxRunningJobs });
+  await startQueuedJobs(ctx);
+  return "queued";
+}
+
+/** Admits the job, reclaiming slots of ended jobs once when the set is full. */
+async function admit(ctx: PipelineContext, entry: { jobId: string; segments: number; since: string }): Promise<boolean> {
+  const max = ctx.config.maxRunningJobs;
+  if (await ctx.schedule.admit(entry, max)) return true;
+  return (await reclaimEnded(ctx)) > 0 && ctx.schedule.admit(entry, max);
+}
+
+/** Removes running entries whose job has ended or is gone; how many. */
+async function reclaimEnded(ctx: PipelineContext): Promise<number> {
+  const { running } = await ctx.schedule.snapshot();
+  let freed = 0;
+  for (const jobId of running) {
+    const job = await ctx.jobs.get(jobId);
+    if (job && !isTerminal(job.status)) continue;
+    await ctx.schedule.leave(jobId);
+    ctx.log.warn("running slot of an ended job reclaimed", { jobId, status: job?.status ?? "gone" });
+    freed++;
+  }
+  return freed;
+}
+
+/** A job that ended: its slot and share go back, and the oldest queued jobs start in its place. */
+export async function leaveSchedule(ctx: PipelineContext, jobId: string): Promise<void> {
+  await ctx.schedule.leave(jobId);
+  await startQueuedJobs(ctx);
+}
+
+/** The job's segments are all transcribed: it stops taking a share, and the others' grow at their next release. */
+export async function doneTranscribing(ctx: PipelineContext, job: JobRecord): Promise<void> {
+  if (job.segmentCount !== undefined && (job.doneSegments?.size ?? 0) >= job.segmentCount) await ctx.schedule.doneTranscribing(job.jobId);
+}
+
+/**
+ * Starts queued jobs, oldest first, while running slots are free. Each step is safe to repeat after a crash:
+ * a job admitted but still QUEUED is admitted again (it holds its slot) and moved on; one moved on but still
+ * in the queue gets its start release (a claim: sent once) and leaves the queue.
+ */
+export async function startQueuedJobs(ctx: PipelineContext): Promise<number> {
+  let started = 0;
+  for (;;) {
+    const [next] = await ctx.schedule.oldestQueued(1);
+    if (!next) return started;
+    const job = await ctx.jobs.get(next.jobId);
+    if (job?.status === "QUEUED") {
+      if (!(await admit(ctx, { jobId: next.jobId, segments: next.segments, since: ctx.now().toISOString() }))) return started;
+      const moved = await ctx.jobs.startQueued(next.jobId, ctx.now());
+      if (moved) await begin(ctx, moved);
+      started++;
+    } else if (job && !isTerminal(job.status)) {
+      // Started before, by a step that stopped before the queue item was removed.
+      await begin(ctx, job);
+    }
+    await ctx.schedule.dequeue(next);
+  }
+}
+
+/** A started job's first share goes to the queue; a job cut into nothing (silence) goes straight to its stitch. */
+async function begin(ctx: PipelineContext, job: JobRecord): Promise<void> {
+  ctx.log.info("queued job started", { jobId: job.jobId, status: job.status });
+  await releaseSegments(ctx, job.jobId, "start", job);
+  if (readyToStitch(job)) await sendStitch(ctx, job.jobId);
+}
