@@ -1,0 +1,225 @@
+/**
+ * `npm run bench:fair`: one long recording and twenty 3-minute ones dropped together on the local stack (the
+ * ground-truth provider in its own process, `npm run bench`'s latency model and provider cap), against each
+ * job run alone. Fair share (shared/pipeline/release-segments.ts) holds when each short job takes at most 2x
+ * its time alone and the long one at most 1.2x, and nothing is lost (every job COMPLETED, every word once).
+ *
+ *   --hours=N     length of the long recording (default 4; the conversation is generated once and cached)
+ *   --shorts=N    how many 3-minute recordings (default 20)
+ *   --cap=N       the provider cap (default 32, the wiring's)
+ *   --json=PATH   raw results (default bench/results/fair-latest.json)
+ *   --together-only   skip the alone runs (their figures are then 0): the together run only, for comparisons
+ *   --no-long     the short ones only (what they cost each other, without the long one)
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cpus } from "node:os";
+import type { ConversationSpec } from "../test/audio/conversation.js";
+import { startLocalStack, type LocalStack } from "../local/stack.js";
+import { sessionOn } from "../cli/stack-session.js";
+import { uploadRecording } from "../cli/submit.js";
+import { isTerminal } from "../shared/domain/jobs/job-event.js";
+import { DEFAULTS, wiring } from "../shared/wiring.js";
+import { startChild } from "./lib/child.js";
+import { conversationMp3, type InputFile } from "./lib/inputs.js";
+import type { ProviderChildArgs, ProviderChildReady } from "./provider-child.js";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/** `npm run bench`'s provider latency model. */
+export const LATENCY = { baseSeconds: 0.5, perAudioSecond: 0.04 };
+
+export interface FairShareOptions {
+  hours: number;
+  shorts: number;
+  shortSeconds: number;
+  cap: number;
+  latency: { baseSeconds: number; perAudioSecond: number };
+  togetherOnly?: boolean;
+  noLong?: boolean;
+}
+
+export interface JobTiming {
+  name: string;
+  aloneSeconds: number;
+  togetherSeconds: number;
+  ratio: number;
+  status: string;
+  segments: number;
+  wordCount: number;
+  expectedWords: number;
+  /** Created -> cut, and cut -> completed, alone and together (from the job records). */
+  phases: { alone: [number, number]; together: [number, number] };
+}
+
+export interface FairShareResult {
+  options: FairShareOptions;
+  machine: { cpus: number; cpuModel: string };
+  long: JobTiming;
+  shorts: JobTiming[];
+  /** Together: upload of all -> the last job ended. */
+  togetherWallSeconds: number;
+  allCompleted: boolean;
+  everyWordOnce: boolean;
+}
+
+interface Ended {
+  seconds: number;
+  status: string;
+  segments: number;
+  wordCount: number;
+  /** Its record's creation to its last segment cut. */
+  chunkSeconds: number;
+  /** Its last segment cut to its completion: transcription, speakers, stitch. */
+  afterCutSeconds: number;
+}
+
+function seconds(from: string | undefined, to: string | undefined): number {
+  return from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : Number.NaN;
+}
+
+export async function runFairShare(options: FairShareOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<FairShareResult> {
+  const longSpec: ConversationSpec = { seed: 7, voices: 4, durationSeconds: Math.round(options.hours * 3600) };
+  const shortSpecs: ConversationSpec[] = Array.from({ length: options.shorts }, (_, i) => ({ seed: 100 + i, voices: 3, durationSeconds: options.shortSeconds }));
+  log(`inputs: a ${options.hours} h recording and ${options.shorts} x ${options.shortSeconds} s ...`);
+  const longInput = await conversationMp3(longSpec);
+  const shortInputs: InputFile[] = [];
+  for (const spec of shortSpecs) shortInputs.push(await conversationMp3(spec));
+  log("provider: indexing the recordings ...");
+  const provider = await startChild<ProviderChildReady>(new URL("./provider-child.ts", import.meta.url), {
+    recordings: [longSpec, ...shortSpecs],
+    options: { latency: options.latency, maxUploadBytes: 2 ** 31 - 1 },
+  } satisfies ProviderChildArgs);
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      provider: { baseUrl: provider.ready.url, apiKey: provider.ready.apiKey, model: DEFAULTS.model },
+      transcriberConcurrency: options.cap,
+      providerMaxInFlight: options.cap,
+      visibilityTimeoutSeconds: 300,
+    });
+    const session = sessionOn(stack);
+    const runAll = async (inputs: InputFile[]): Promise<Ended[]> => {
+      const started = performance.now();
+      // Dropped together: every upload starts at once, so each job's clock starts when the others' do.
+      const ids = await Promise.all(inputs.map(async (input) => (await uploadRecording(session, input.path, {})).jobId));
+      const ended = new Map<string, Ended>();
+      while (ended.size < ids.length) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        for (const id of ids) {
+          if (ended.has(id)) continue;
+          const job = await session.jobs.get(id);
+          if (job && isTerminal(job.status)) {
+            ended.set(id, {
+              seconds: (performance.now() - started) / 1000,
+              status: job.status,
+              segments: job.segmentCount ?? 0,
+              wordCount: job.wordCount ?? 0,
+              // From the record's own clock: created -> cut -> completed.
+              chunkSeconds: seconds(job.createdAt, job.chunkedAt),
+              afterCutSeconds: seconds(job.chunkedAt, job.completedAt),
+            });
+          }
+        }
+      }
+      return ids.map((id) => ended.get(id)!);
+    };
+    // Warm-up (JIT, connections), not measured: one short job.
+    await runAll([shortInputs[0]]);
+    const skipped: Ended = { seconds: 0, status: "-", segments: 0, wordCount: 0, chunkSeconds: 0, afterCutSeconds: 0 };
+    log("alone: the long recording ...");
+    const [longAlone] = options.togetherOnly || options.noLong ? [skipped] : await runAll([longInput]);
+    log(`  ${longAlone.seconds.toFixed(1)} s`);
+    const shortsAlone: Ended[] = [];
+    for (const [i, input] of shortInputs.entries()) {
+      const [alone] = options.togetherOnly ? [skipped] : await runAll([input]);
+      shortsAlone.push(alone);
+      log(`alone: short ${i + 1}/${shortInputs.length}: ${alone.seconds.toFixed(1)} s`);
+    }
+    log("together: all dropped at once (the long one first) ...");
+    const started = performance.now();
+    const together = options.noLong ? [skipped, ...(await runAll(shortInputs))] : await runAll([longInput, ...shortInputs]);
+    const togetherWallSeconds = (performance.now() - started) / 1000;
+    const timing = (name: string, alone: Ended, both: Ended, expectedWords: number): JobTiming => ({
+      name,
+      aloneSeconds: alone.seconds,
+      togetherSeconds: both.seconds,
+      ratio: both.seconds / alone.seconds,
+      status: both.status,
+      segments: both.segments,
+      wordCount: both.wordCount,
+      expectedWords,
+      phases: { alone: [alone.chunkSeconds, alone.afterCutSeconds], together: [both.chunkSeconds, both.afterCutSeconds] },
+    });
+    const long = timing(`${options.hours} h`, longAlone, together[0], provider.ready.words[0]);
+    const shorts = shortsAlone.map((alone, i) => timing(`short ${i + 1}`, alone, together[i + 1], provider.ready.words[i + 1]));
+    const all = [long, ...shorts];
+    return {
+      options,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" },
+      long,
+      shorts,
+      togetherWallSeconds,
+      allCompleted: all.every((t) => t.status === "COMPLETED" || (options.noLong && t === long)),
+      everyWordOnce: all.every((t) => t.wordCount === t.expectedWords || (options.noLong && t === long)),
+    };
+  } finally {
+    await stack?.stop();
+    await provider.stop();
+  }
+}
+
+export function formatFairShare(result: FairShareResult, command: string): string {
+  const r = (x: number) => x.toFixed(2);
+  const shortRatios = result.shorts.map((s) => s.ratio).sort((a, b) => a - b);
+  const lines = [
+    `Command: \`${command}\` (${result.machine.cpus} cores, ${result.machine.cpuModel}); provider cap ${result.options.cap}, latency ${result.options.latency.baseSeconds} s + ${result.options.latency.perAudioSecond} s per audio second.`,
+    "",
+    "| job | segments | alone s (cut + rest) | together s (cut + rest) | together / alone | target | words (true) | status |",
+    "|---|---|---|---|---|---|---|---|",
+    ...[result.long, ...result.shorts].map(
+      (s) =>
+        `| ${s.name} | ${s.segments} | ${s.aloneSeconds.toFixed(1)} (${phase(s.phases.alone)}) | ${s.togetherSeconds.toFixed(1)} (${phase(s.phases.together)}) | ` +
+        `${r(s.ratio)} | <= ${s === result.long ? "1.2" : "2"} | ${s.wordCount} (${s.expectedWords}) | ${s.status} |`,
+    ),
+    "",
+    `Short jobs, together / alone: median ${r(shortRatios[Math.floor(shortRatios.length / 2)])}, worst ${r(shortRatios[shortRatios.length - 1])}. ` +
+      `All ${result.shorts.length + 1} jobs COMPLETED: ${result.allCompleted ? "yes" : "NO"}; every word once: ${result.everyWordOnce ? "yes" : "NO"}. ` +
+      `Together, the last job ended after ${result.togetherWallSeconds.toFixed(1)} s.`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function phase([cut, rest]: [number, number]): string {
+  return `${cut.toFixed(1)} + ${rest.toFixed(1)}`;
+}
+
+function arg(argv: string[], name: string): string | undefined {
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options: FairShareOptions = {
+    hours: Number(arg(argv, "hours") ?? 4),
+    shorts: Number(arg(argv, "shorts") ?? 20),
+    shortSeconds: 180,
+    cap: Number(arg(argv, "cap") ?? wiring.provider.maxInFlight),
+    latency: LATENCY,
+    togetherOnly: argv.includes("--together-only"),
+    noLong: argv.includes("--no-long"),
+  };
+  const json = arg(argv, "json") ?? fileURLToPath(new URL("./results/fair-latest.json", import.meta.url));
+  const result = await runFairShare(options);
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify(result, null, 2));
+  process.stdout.write(formatFairShare(result, `npm run bench:fair${argv.length ? ` -- ${argv.join(" ")}` : ""}`));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
