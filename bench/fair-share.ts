@@ -10,8 +10,11 @@
  *   --json=PATH   raw results (default bench/results/fair-latest.json)
  *   --together-only   skip the alone runs (their figures are then 0): the together run only, for comparisons
  *   --no-long     the short ones only (what they cost each other, without the long one)
+ *   --shorts-after-cut   the short ones dropped once the long one is cut (its segments all stored), each job
+ *                 timed from its own upload
+ *   --alone-from=PATH    the alone figures from an earlier run's JSON
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
@@ -38,6 +41,10 @@ export interface FairShareOptions {
   latency: { baseSeconds: number; perAudioSecond: number };
   togetherOnly?: boolean;
   noLong?: boolean;
+  /** The short ones dropped only once the long one is cut (all its segments stored), not with it. */
+  shortsAfterCut?: boolean;
+  /** The alone figures from an earlier run's JSON, instead of running them again. */
+  aloneFrom?: string;
 }
 
 export interface JobTiming {
@@ -100,10 +107,25 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
       visibilityTimeoutSeconds: 300,
     });
     const session = sessionOn(stack);
-    const runAll = async (inputs: InputFile[]): Promise<Ended[]> => {
-      const started = performance.now();
-      // Dropped together: every upload starts at once, so each job's clock starts when the others' do.
-      const ids = await Promise.all(inputs.map(async (input) => (await uploadRecording(session, input.path, {})).jobId));
+    const runAll = async (inputs: InputFile[], afterFirstIsCut = false): Promise<Ended[]> => {
+      // Each job's clock starts when its upload does.
+      const startedAt = new Map<string, number>();
+      const drop = async (input: InputFile) => {
+        const started = performance.now();
+        const { jobId } = await uploadRecording(session, input.path, {});
+        startedAt.set(jobId, started);
+        return jobId;
+      };
+      let ids: string[];
+      if (afterFirstIsCut) {
+        // The issue's case: the long job is cut, every one of its segments stored, before the others arrive.
+        const first = await drop(inputs[0]);
+        while ((await session.jobs.get(first))?.chunkedAt === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+        ids = [first, ...(await Promise.all(inputs.slice(1).map(drop)))];
+      } else {
+        // Dropped together: every upload starts at once.
+        ids = await Promise.all(inputs.map(drop));
+      }
       const ended = new Map<string, Ended>();
       while (ended.size < ids.length) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -112,7 +134,7 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
           const job = await session.jobs.get(id);
           if (job && isTerminal(job.status)) {
             ended.set(id, {
-              seconds: (performance.now() - started) / 1000,
+              seconds: (performance.now() - startedAt.get(id)!) / 1000,
               status: job.status,
               segments: job.segmentCount ?? 0,
               wordCount: job.wordCount ?? 0,
@@ -129,17 +151,20 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
     await runAll([shortInputs[0]]);
     const skipped: Ended = { seconds: 0, status: "-", segments: 0, wordCount: 0, chunkSeconds: 0, afterCutSeconds: 0 };
     log("alone: the long recording ...");
-    const [longAlone] = options.togetherOnly || options.noLong ? [skipped] : await runAll([longInput]);
+    const previous = options.aloneFrom ? (JSON.parse(readFileSync(options.aloneFrom, "utf8")) as FairShareResult) : undefined;
+    const fromPrevious = (t: JobTiming | undefined): Ended | undefined =>
+      t && { ...skipped, seconds: t.aloneSeconds, chunkSeconds: t.phases.alone[0], afterCutSeconds: t.phases.alone[1], status: "COMPLETED" };
+    const [longAlone] = previous ? [fromPrevious(previous.long)!] : options.togetherOnly || options.noLong ? [skipped] : await runAll([longInput]);
     log(`  ${longAlone.seconds.toFixed(1)} s`);
     const shortsAlone: Ended[] = [];
     for (const [i, input] of shortInputs.entries()) {
-      const [alone] = options.togetherOnly ? [skipped] : await runAll([input]);
+      const [alone] = previous ? [fromPrevious(previous.shorts[i]) ?? skipped] : options.togetherOnly ? [skipped] : await runAll([input]);
       shortsAlone.push(alone);
       log(`alone: short ${i + 1}/${shortInputs.length}: ${alone.seconds.toFixed(1)} s`);
     }
-    log("together: all dropped at once (the long one first) ...");
+    log(options.shortsAfterCut ? "together: the short ones dropped once the long one is cut ..." : "together: all dropped at once ...");
     const started = performance.now();
-    const together = options.noLong ? [skipped, ...(await runAll(shortInputs))] : await runAll([longInput, ...shortInputs]);
+    const together = options.noLong ? [skipped, ...(await runAll(shortInputs))] : await runAll([longInput, ...shortInputs], options.shortsAfterCut);
     const togetherWallSeconds = (performance.now() - started) / 1000;
     const timing = (name: string, alone: Ended, both: Ended, expectedWords: number): JobTiming => ({
       name,
@@ -209,6 +234,8 @@ async function main(): Promise<void> {
     latency: LATENCY,
     togetherOnly: argv.includes("--together-only"),
     noLong: argv.includes("--no-long"),
+    shortsAfterCut: argv.includes("--shorts-after-cut"),
+    aloneFrom: arg(argv, "alone-from"),
   };
   const json = arg(argv, "json") ?? fileURLToPath(new URL("./results/fair-latest.json", import.meta.url));
   const result = await runFairShare(options);
