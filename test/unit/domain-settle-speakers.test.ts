@@ -119,4 +119,51 @@ describe("settleSpeakers", () => {
     expect(settledAccuracy(script, stepped.map)).toEqual({ accuracy: 1, voices: 3 });
     expect(stepped.settled).toBe(script.results.length);
   });
+
+  it("gives a voice to the chain with the strongest claim, whatever round each claim came in", async () => {
+    // Prepare: A and B settle first; then D joins A (no overlap: every label is a head). The diarizer hears D's
+    // pieces as A every time (a new voice it takes for a known one), and A's own pieces only from the second ask.
+    const words = scriptWords([
+      ["A", 12], ["B", 12], ["A", 12], ["B", 12], ["A", 12], ["B", 12],
+      ["A", 14], ["D", 4], ["A", 14], ["D", 4], ["A", 14], ["D", 4], ["A", 14], ["D", 4],
+    ]);
+    const script = cutScript(words, 25, 0);
+    const clean = fakeDiarizer(script, words);
+    const first = await settleSpeakers(emptyBook(), script.results.filter((r) => r.index < 2), clean.ask);
+    const voiceOfA = Object.entries(script.truth[0]).map(([label, voice]) => voice === "A" && first.book.map[0][label]).find(Boolean);
+    const truthOf = (index: number, start: number) => {
+      const at = script.results[index].segment.start + start;
+      return words.reduce((best, w) => (Math.abs(w.start - at) < Math.abs(best.start - at) ? w : best)).voice;
+    };
+    let heardA = false;
+    const ask: Parameters<typeof settleSpeakers>[2] = async (plan) => {
+      const answer = await clean.ask(plan);
+      if ("failed" in answer) return answer;
+      const refOfA = plan.pieces.findIndex((p) => p.role === "ref" && p.speaker === voiceOfA);
+      const labelOfA = answer.words.find((w) => Math.abs(w.start - (plan.pieces[refOfA].at + 0.1)) < 1e-9)?.speaker;
+      const hasAHead = plan.pieces.some((p) => p.role === "head" && "segment" in p.span.from && truthOf(p.span.from.segment, p.span.start) === "A");
+      const words = answer.words.flatMap((w) => {
+        const piece = plan.pieces.find((p) => Math.abs(p.at + 0.1 - w.start) < 1e-9)!;
+        if (piece.role !== "head" || !("segment" in piece.span.from)) return [w];
+        const truth = truthOf(piece.span.from.segment, piece.span.start);
+        if (truth === "D") return [{ ...w, speaker: labelOfA }];
+        if (truth === "A" && !heardA) return [];
+        return [w];
+      });
+      if (hasAHead) heardA = true;
+      return { words };
+    };
+
+    // Act
+    const { book } = await settleSpeakers(first.book, script.results.filter((r) => r.index >= 1), ask);
+
+    // Assess: A keeps its voice in the later segments (D, the weaker claim, yields it)
+    const later = script.results.filter((r) => r.index >= 2);
+    expect(later.length).toBeGreaterThan(0);
+    for (const result of later) {
+      const labelOfA = Object.entries(script.truth[result.index]).find(([, voice]) => voice === "A")?.[0];
+      if (labelOfA) expect(book.map[result.index][labelOfA], `segment ${result.index}`).toBe(voiceOfA);
+    }
+  });
 });
+

@@ -104,7 +104,9 @@ export async function settleSpeakers(
   next.settled = fresh[fresh.length - 1].index + 1;
 
   const chains = chainsOf(book, sorted, fresh);
-  const present = presentVoices(book, chains);
+  let present = presentVoices(book, chains);
+  /** Reference spans a verdict lent its voice (applyVerdicts): taken back if the verdict is not kept. */
+  const enriched = new Map<string, BookSpan[]>();
   report.byOverlap = chains.filter((c) => c.voice !== undefined).length;
   for (const chain of chains) if (chain.voice !== undefined) enrich(next, chain);
   const heads = chains.filter((c) => c.voice === undefined);
@@ -134,7 +136,7 @@ export async function settleSpeakers(
     const verdict = decideKnown(tally);
     if (verdict) early.push({ chain, ...verdict });
   }
-  applyVerdicts(early, next, present, how, report);
+  applyVerdicts(early, next, present, how, report, enriched);
 
   let pending = heads.filter((c) => c.voice === undefined && c.samples.length > 0);
   for (let round = 0; round < opts.maxRounds && pending.length > 0; round++) {
@@ -193,7 +195,7 @@ export async function settleSpeakers(
         if (isNew) newGroups.set(unclaimed.key, [...(newGroups.get(unclaimed.key) ?? []), chain]);
       }
     }
-    applyVerdicts(candidates, next, present, how, report);
+    applyVerdicts(candidates, next, present, how, report, enriched);
     // A diarizer that answered none of this round's probes is not asked again: the fallback decides now,
     // so a provider that never answers costs one round, not four.
     if (asked.every(({ plan, answer }) => !plan || "failed" in answer)) break;
@@ -211,6 +213,10 @@ export async function settleSpeakers(
     pending = pending.filter((c) => c.voice === undefined);
   }
 
+  // Verdicts of different rounds meet only here: one given early on a few votes may hold a voice in a segment
+  // that a chain decided later on many more votes also claims, which the conflict rule then sent to the
+  // fallback. Decided again all at once, strongest first, the weaker claim yields instead.
+  present = redecideByStrength(next, chains, heads, votes, how, enriched, report);
   for (const chain of heads.filter((c) => c.voice === undefined)) {
     settleByFallback(next, chain, votes.get(chain.id), present, report);
     how.set(chain.id, "fallback");
@@ -249,6 +255,7 @@ function applyVerdicts(
   present: PresentVoices,
   how: Map<string, SettleDecision["how"]>,
   report: SettleReport,
+  enriched: Map<string, BookSpan[]>,
 ): void {
   verdicts.sort((a, b) => b.margin - a.margin || (a.chain.id < b.chain.id ? -1 : 1));
   for (const { chain, voice, unanimous } of verdicts) {
@@ -256,9 +263,51 @@ function applyVerdicts(
     attach(book, chain, voice, present);
     how.set(chain.id, "probe");
     // Sure enough to lend a voice with scarce reference audio some more.
-    if (unanimous) enrich(book, chain, MIN_REFERENCE_SPANS);
+    if (unanimous) {
+      const added = enrich(book, chain, MIN_REFERENCE_SPANS);
+      if (added.length) enriched.set(chain.id, added);
+    }
     report.byProbe++;
   }
+}
+
+/**
+ * Every chain a verdict settled in this step, and every one still open, decided again from all the votes it
+ * gathered, strongest first; the chains settled otherwise (overlap, the first segment, new voices) stay. A
+ * chain that loses its voice gives back the reference spans its verdict lent it. Returns the voices present
+ * after it, for the fallback.
+ */
+function redecideByStrength(
+  book: SpeakerBook,
+  chains: readonly Chain[],
+  heads: readonly Chain[],
+  votes: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  how: Map<string, SettleDecision["how"]>,
+  enriched: Map<string, BookSpan[]>,
+  report: SettleReport,
+): PresentVoices {
+  const open = heads.filter((c) => c.voice === undefined || how.get(c.id) === "probe");
+  const before = new Map(open.map((c) => [c.id, c.voice]));
+  for (const chain of open) {
+    if (chain.voice !== undefined) report.byProbe--;
+    chain.voice = undefined;
+    how.delete(chain.id);
+  }
+  const present = presentVoices(book, chains);
+  const verdicts = open.flatMap((chain) => {
+    const verdict = decideKnown(votes.get(chain.id) ?? new Map());
+    return verdict ? [{ chain, ...verdict }] : [];
+  });
+  const lent = new Map(enriched);
+  enriched.clear();
+  applyVerdicts(verdicts, book, present, how, report, enriched);
+  for (const [chainId, spans] of lent) {
+    const chain = open.find((c) => c.id === chainId);
+    if (!chain || chain.voice === before.get(chainId)) continue;
+    const voice = book.voices.find((v) => v.id === before.get(chainId));
+    if (voice) voice.spans = voice.spans.filter((span) => !spans.includes(span));
+  }
+  return present;
 }
 
 /**
@@ -329,11 +378,12 @@ function attach(book: SpeakerBook, chain: Chain, voice: string, present: Present
  * overlap words tie to it: never from a probe's verdict, because a wrong
  * verdict would then put another person's voice into every later probe.
  */
-function enrich(book: SpeakerBook, chain: Chain, upTo = VOICE_SAMPLES): void {
+function enrich(book: SpeakerBook, chain: Chain, upTo = VOICE_SAMPLES): BookSpan[] {
   const entry = book.voices.find((v) => v.id === chain.voice);
-  if (entry && entry.spans.length < upTo) {
-    entry.spans.push(...chain.samples.slice(0, upTo - entry.spans.length).map(segmentSpan));
-  }
+  if (!entry || entry.spans.length >= upTo) return [];
+  const added = chain.samples.slice(0, upTo - entry.spans.length).map(segmentSpan);
+  entry.spans.push(...added);
+  return added;
 }
 
 function addVoice(book: SpeakerBook, chain: Chain, present: PresentVoices, report: SettleReport): void {
