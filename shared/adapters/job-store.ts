@@ -1,6 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -8,7 +6,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import type { NamedSegment } from "../domain/types.js";
 import type { JobBilling } from "../domain/jobs/job-billing.js";
@@ -17,11 +14,16 @@ import { JOB_STATUSES, TERMINAL_STATUSES, costUsdSchema, jobBillingSchema, lambd
 import { issueText } from "../domain/options/options.js";
 import { PermanentError } from "../errors.js";
 import { wiring } from "../wiring.js";
+import { conditionalDelete, conditionalUpdate, isConditionFailure } from "./conditional-writes.js";
+import { DailyCostItems } from "./daily-cost-items.js";
+import { UtteranceItems } from "./utterance-items.js";
+import { RegistryItems } from "./registry-items.js";
 import { languageShareSchema, type LanguageShare } from "../domain/languages/language-shares.js";
-import { voiceRecordSchema, voiceSourceTag, type VoiceRecord } from "../domain/speakers/enrolled-voices.js";
-import { listRecordSchema, listSourceTag, type ListKind, type ListRecord } from "../domain/vocabulary/term-list.js";
 
 export type { JobStatus };
+export { isConditionFailure } from "./conditional-writes.js";
+export { utteranceSortKey } from "./utterance-items.js";
+export { dailyCostKey, dailyCostJobAttribute, dailyCostOf } from "./daily-cost-items.js";
 export const TERMINAL: readonly JobStatus[] = TERMINAL_STATUSES;
 
 export interface SourceObject {
@@ -162,17 +164,8 @@ export type CompletedFields = Required<
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
 /** The realtime gateway's session item, beside the job items in the same table (the gateway writes it; see realtime/). */
 export const realtimeSessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: "SESSION" });
-/** Zero-padded milliseconds so a sort-key range query selects utterances by time. */
-export const utteranceSortKey = (start: number, id: number) =>
-  `UTT#${String(Math.round(start * 1000)).padStart(10, "0")}#${String(id).padStart(6, "0")}`;
 export const sourceIndexKey = (bucket: string, key: string) => `SOURCE#${bucket}/${key}`;
 
-export function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
-}
 
 /**
  * The job table. Every write is idempotent or conditional, because each
@@ -182,32 +175,26 @@ export function isConditionFailure(error: unknown): boolean {
 export class JobStore {
   /** Stitch leases this store's process holds (jobId -> lease end), so only the holder hands one back. */
 
+  private readonly dailyCosts: DailyCostItems;
+  private readonly utteranceItems: UtteranceItems;
+  private readonly registry: RegistryItems;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays?: number,
-  ) {}
-
-  /** An update that applies only if its condition holds: false, not an error, when it does not. */
-  private async conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  ) {
+    this.dailyCosts = new DailyCostItems(db, table, retentionDays);
+    this.utteranceItems = new UtteranceItems(db, table);
+    this.registry = new RegistryItems(db, table);
   }
 
-  /** A delete that applies only if its condition holds: false, not an error, when it does not. */
-  private async conditionalDelete(input: ConstructorParameters<typeof DeleteCommand>[0]): Promise<boolean> {
-    try {
-      await this.db.send(new DeleteCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  private conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
+    return conditionalUpdate(this.db, input);
+  }
+
+  private conditionalDelete(input: ConstructorParameters<typeof DeleteCommand>[0]): Promise<boolean> {
+    return conditionalDelete(this.db, input);
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
@@ -670,50 +657,6 @@ export class JobStore {
     });
   }
 
-  /**
-   * Reserves `usd` for the job on the day's counter unless that would take the day's total past `limitUsd`,
-   * in one conditional update (no transactions): the job's share is set and the total added together, only
-   * while the job has no share yet and the total leaves room. A repeat finds the job's share and is told it
-   * is reserved already; a refusal reads the day's total to say how much is spent.
-   */
-  async reserveDailyCost(day: string, jobId: string, usd: number, limitUsd: number): Promise<DailyReservation> {
-    // The counter expires with the jobs of its day (the table's TTL), retentionDays after the day ends.
-    const expires = this.retentionDays ? Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + (this.retentionDays + 1) * 86400 : undefined;
-    const applied = await this.conditionalUpdate({
-      TableName: this.table,
-      Key: dailyCostKey(day),
-      UpdateExpression: `SET #job = :usd, #day = :day${expires ? ", expiresAt = :exp" : ""} ADD #total :usd`,
-      ConditionExpression: "attribute_not_exists(#job) AND (attribute_not_exists(#total) OR #total <= :room)",
-      ExpressionAttributeNames: { "#job": dailyCostJobAttribute(jobId), "#total": "total", "#day": "day" },
-      ExpressionAttributeValues: { ":usd": usd, ":room": limitUsd - usd, ":day": day, ...(expires ? { ":exp": expires } : {}) },
-    });
-    if (applied) return { reserved: true, already: false };
-    const counter = await this.dailyCost(day);
-    if (counter && counter.jobs[jobId] !== undefined) return { reserved: true, already: true };
-    return { reserved: false, spentUsd: counter?.totalUsd ?? 0 };
-  }
-
-  /**
-   * Corrects the job's share from what was reserved to what it cost, and the total by the difference, in one
-   * conditional update: only while the share is still the reservation, so a repeat changes nothing.
-   */
-  async settleDailyCost(day: string, jobId: string, reservedUsd: number, actualUsd: number): Promise<boolean> {
-    return this.conditionalUpdate({
-      TableName: this.table,
-      Key: dailyCostKey(day),
-      UpdateExpression: "SET #job = :actual ADD #total :delta",
-      ConditionExpression: "#job = :reserved",
-      ExpressionAttributeNames: { "#job": dailyCostJobAttribute(jobId), "#total": "total" },
-      ExpressionAttributeValues: { ":actual": actualUsd, ":reserved": reservedUsd, ":delta": actualUsd - reservedUsd },
-    });
-  }
-
-  /** The day's counter: its total and each job's share; undefined when nothing was reserved that day. */
-  async dailyCost(day: string): Promise<DailyCost | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: dailyCostKey(day), ConsistentRead: true }));
-    return out.Item ? dailyCostOf(day, out.Item) : undefined;
-  }
-
   /** Any non-terminal state -> FAILED. Returns false when the job had already ended (completed, failed or cancelled). */
   async fail(jobId: string, reason: string, code: string, now: Date): Promise<boolean> {
     return this.conditionalUpdate({
@@ -764,35 +707,6 @@ export class JobStore {
     });
   }
 
-  /** Removes every utterance item of the job (a query, then batched deletes); how many there were. */
-  async deleteUtterances(jobId: string): Promise<number> {
-    const sks: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :utt)",
-          ExpressionAttributeValues: { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
-          ProjectionExpression: "sk",
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) sks.push(String(item.sk));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    for (let i = 0; i < sks.length; i += 25) {
-      let pending: Record<string, unknown>[] = sks.slice(i, i + 25).map((sk) => ({ DeleteRequest: { Key: { pk: `JOB#${jobId}`, sk } } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed utterance deletes");
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        if (pending.length) await sleep(50 * 2 ** attempt);
-      }
-    }
-    return sks.length;
-  }
-
   async noteError(jobId: string, reason: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
@@ -816,60 +730,6 @@ export class JobStore {
     );
   }
 
-  /** Puts are idempotent: the same utterance always lands on the same key. */
-  /** `expiresAt` is the job's, so utterances expire with their job (same TTL attribute). */
-  async putUtterances(jobId: string, utterances: NamedSegment[], expiresAt?: number): Promise<void> {
-    // The utterance's language is stored as `language_code`, Amazon Transcribe's name for an item's language.
-    const items = utterances.map(({ language, ...u }) => ({
-      pk: `JOB#${jobId}`,
-      sk: utteranceSortKey(u.start, u.id),
-      jobId,
-      ...u,
-      ...(language !== undefined ? { language_code: language } : {}),
-      ...(expiresAt ? { expiresAt } : {}),
-    }));
-    for (let i = 0; i < items.length; i += 25) {
-      let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed utterance writes");
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        if (pending.length) await sleep(50 * 2 ** attempt);
-      }
-    }
-  }
-
-  async utterances(jobId: string, range?: { from: number; to: number }): Promise<UtteranceItem[]> {
-    const items: UtteranceItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: range ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk AND begins_with(sk, :utt)",
-          ExpressionAttributeValues: range
-            ? { ":pk": `JOB#${jobId}`, ":a": utteranceSortKey(range.from, 0), ":b": utteranceSortKey(range.to, 999999) }
-            : { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        items.push({
-          jobId,
-          id: item.id,
-          start: item.start,
-          end: item.end,
-          text: item.text,
-          speaker_id: item.speaker_id ?? null,
-          ...(typeof item.speaker_name === "string" ? { speaker_name: item.speaker_name } : {}),
-          ...(typeof item.language_code === "string" ? { language: item.language_code } : {}),
-        });
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
-
   async jobsForSource(bucket: string, key: string, indexName: string): Promise<JobRecord[]> {
     const out = await this.db.send(
       new QueryCommand({
@@ -883,112 +743,52 @@ export class JobStore {
     return (out.Items ?? []).map(jobRecordOf);
   }
 
-  // Enrolled voices: pk = VOICE#<name>, sk = VOICE. They are listed through the source index (gsi1pk = VOICES,
-  // gsi1sk = name), so no scan and no new index; their source key never starts with SOURCE#.
-  async putVoice(voice: VoiceRecord): Promise<VoiceRecord> {
-    const tag = voiceSourceTag(voice.source);
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...voiceKey(voice.name), ...voice, sourceTag: tag, gsi1pk: VOICES_INDEX_KEY, gsi1sk: voice.name },
-          ConditionExpression: "attribute_not_exists(pk) OR sourceTag <> :tag",
-          ExpressionAttributeValues: { ":tag": tag },
-        }),
-      );
-      return voice;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.getVoice(voice.name)) ?? voice;
-    }
-  }
 
-  // Registered word lists (vocabularies, filters): pk = LIST#<kind>#<name>, sk = LIST, listed like voices
-  // through the source index (gsi1pk = LISTS#<kind>, gsi1sk = name).
-  async putList(list: ListRecord): Promise<ListRecord> {
-    const tag = listSourceTag(list.source);
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...listItemKey(list.kind, list.name), ...list, sourceTag: tag, gsi1pk: `LISTS#${list.kind}`, gsi1sk: list.name },
-          ConditionExpression: "attribute_not_exists(pk) OR sourceTag <> :tag",
-          ExpressionAttributeValues: { ":tag": tag },
-        }),
-      );
-      return list;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.getList(list.kind, list.name)) ?? list;
-    }
-  }
 
-  async getList(kind: ListKind, name: string): Promise<ListRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: listItemKey(kind, name), ConsistentRead: true }));
-    return out.Item ? listRecordSchema.parse(out.Item) : undefined;
+  // The other item kinds of the table, each in its own module.
+  reserveDailyCost(...args: Parameters<DailyCostItems["reserveDailyCost"]>) {
+    return this.dailyCosts.reserveDailyCost(...args);
   }
-
-  async listLists(kind: ListKind): Promise<ListRecord[]> {
-    const lists: ListRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: VOICES_INDEX_NAME,
-          KeyConditionExpression: "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": `LISTS#${kind}` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) lists.push(listRecordSchema.parse(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return lists;
+  settleDailyCost(...args: Parameters<DailyCostItems["settleDailyCost"]>) {
+    return this.dailyCosts.settleDailyCost(...args);
   }
-
-  async deleteList(kind: ListKind, name: string): Promise<boolean> {
-    return this.conditionalDelete({ TableName: this.table, Key: listItemKey(kind, name), ConditionExpression: "attribute_exists(pk)" });
+  dailyCost(...args: Parameters<DailyCostItems["dailyCost"]>) {
+    return this.dailyCosts.dailyCost(...args);
   }
-
-  async getVoice(name: string): Promise<VoiceRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: voiceKey(name), ConsistentRead: true }));
-    return out.Item ? voiceRecordSchema.parse(out.Item) : undefined;
+  putUtterances(...args: Parameters<UtteranceItems["putUtterances"]>) {
+    return this.utteranceItems.putUtterances(...args);
   }
-
-  async listVoices(): Promise<VoiceRecord[]> {
-    const voices: VoiceRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: VOICES_INDEX_NAME,
-          KeyConditionExpression: "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": VOICES_INDEX_KEY },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) voices.push(voiceRecordSchema.parse(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return voices;
+  utterances(...args: Parameters<UtteranceItems["utterances"]>) {
+    return this.utteranceItems.utterances(...args);
   }
-
-  async deleteVoice(name: string, source?: VoiceRecord["source"]): Promise<boolean> {
-    return this.conditionalDelete({
-      TableName: this.table,
-      Key: voiceKey(name),
-      ConditionExpression: source ? "sourceTag = :tag" : "attribute_exists(pk)",
-      ...(source ? { ExpressionAttributeValues: { ":tag": voiceSourceTag(source) } } : {}),
-    });
+  deleteUtterances(...args: Parameters<UtteranceItems["deleteUtterances"]>) {
+    return this.utteranceItems.deleteUtterances(...args);
+  }
+  putVoice(...args: Parameters<RegistryItems["putVoice"]>) {
+    return this.registry.putVoice(...args);
+  }
+  getVoice(...args: Parameters<RegistryItems["getVoice"]>) {
+    return this.registry.getVoice(...args);
+  }
+  listVoices() {
+    return this.registry.listVoices();
+  }
+  deleteVoice(...args: Parameters<RegistryItems["deleteVoice"]>) {
+    return this.registry.deleteVoice(...args);
+  }
+  putList(...args: Parameters<RegistryItems["putList"]>) {
+    return this.registry.putList(...args);
+  }
+  getList(...args: Parameters<RegistryItems["getList"]>) {
+    return this.registry.getList(...args);
+  }
+  listLists(...args: Parameters<RegistryItems["listLists"]>) {
+    return this.registry.listLists(...args);
+  }
+  deleteList(...args: Parameters<RegistryItems["deleteList"]>) {
+    return this.registry.deleteList(...args);
   }
 }
-
-const voiceKey = (name: string) => ({ pk: `VOICE#${name}`, sk: "VOICE" });
-const listItemKey = (kind: ListKind, name: string) => ({ pk: `LIST#${kind}#${name}`, sk: "LIST" });
-const VOICES_INDEX_KEY = "VOICES";
-const VOICES_INDEX_NAME = wiring.table.sourceIndex.name;
 
 /** speakersSettled is absent until the first step: absent counts as 0. */
 function settledIs(settled: number): string {
@@ -1073,16 +873,3 @@ function withLambdaUsage(item: Record<string, unknown>): Record<string, unknown>
   return Object.keys(lambda).length ? { ...item, lambda } : item;
 }
 
-/** The daily cost counter's key. */
-export const dailyCostKey = (day: string) => ({ pk: `COST#${day}`, sk: "COST" });
-/** A job's attribute on the daily counter. */
-export const dailyCostJobAttribute = (jobId: string) => `job_${jobId}`;
-
-/** The counter item as figures. */
-export function dailyCostOf(day: string, item: Record<string, unknown>): DailyCost {
-  const jobs: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith("job_") && typeof value === "number") jobs[name.slice(4)] = value;
-  }
-  return { day, totalUsd: typeof item.total === "number" ? Math.round(item.total * 1e6) / 1e6 : 0, jobs };
-}
