@@ -13,8 +13,10 @@
  *   --shorts-after-cut   the short ones dropped once the long one is cut (its segments all stored), each job
  *                 timed from its own upload
  *   --alone-from=PATH    the alone figures from an earlier run's JSON
+ *   --log         the pipeline's own log lines (JSON: time, jobId, step) on stdout, for a timeline
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
@@ -45,6 +47,8 @@ export interface FairShareOptions {
   shortsAfterCut?: boolean;
   /** The alone figures from an earlier run's JSON, instead of running them again. */
   aloneFrom?: string;
+  /** The pipeline's log lines on stdout (JSON). */
+  log?: boolean;
 }
 
 export interface JobTiming {
@@ -105,6 +109,8 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
       transcriberConcurrency: options.cap,
       providerMaxInFlight: options.cap,
       visibilityTimeoutSeconds: 300,
+      // The steps' own log lines (JSON, with time and jobId) on stdout, for a timeline of where each job waited.
+      ...(options.log ? { log: new Logger({ serviceName: "bench-fair", logLevel: "INFO" }) } : {}),
     });
     const session = sessionOn(stack);
     const runAll = async (inputs: InputFile[], afterFirstIsCut = false): Promise<Ended[]> => {
@@ -236,6 +242,7 @@ async function main(): Promise<void> {
     noLong: argv.includes("--no-long"),
     shortsAfterCut: argv.includes("--shorts-after-cut"),
     aloneFrom: arg(argv, "alone-from"),
+    log: argv.includes("--log"),
   };
   const json = arg(argv, "json") ?? fileURLToPath(new URL("./results/fair-latest.json", import.meta.url));
   const result = await runFairShare(options);
