@@ -220,7 +220,9 @@ export const wiring = {
       memoryMb: 1024,
       ephemeralStorageMb: 512,
       needsFfmpeg: true,
-      access: { read: ["work"], write: ["work"], send: ["stitch"], table: "readWrite", publish: true, providerSecret: true },
+      // Sends segments too: a finished segment releases the next of its job's share, and a job it ends starts a
+      // queued one (pipeline/release-segments.ts, schedule-jobs.ts), from the messages stored in the work bucket.
+      access: { read: ["work"], write: ["work"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: true },
     },
     stitcher: {
       entry: "stitcher",
@@ -232,7 +234,9 @@ export const wiring = {
       // source (input bucket, or a URL recording's copy in the work bucket) with ffmpeg for redact=pii's
       // silenced audio (pipeline/redact-outputs.ts).
       needsFfmpeg: true,
-      access: { read: ["work", "input"], write: ["output"], send: [], table: "readWrite", publish: true, providerSecret: false },
+      // A job it completes starts the oldest queued one: that job's first segments (or its stitch, when it has
+      // none) are sent from here (pipeline/schedule-jobs.ts).
+      access: { read: ["work", "input"], write: ["output"], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: false },
     },
     deadLetter: {
       entry: "dead-letter",
@@ -241,7 +245,9 @@ export const wiring = {
       memoryMb: 256,
       ephemeralStorageMb: 512,
       needsFfmpeg: false,
-      access: { read: [], write: [], send: [], table: "readWrite", publish: true, providerSecret: false },
+      // A job it fails starts the oldest queued one, as any job end does: reads that job's stored segment
+      // messages and sends them (pipeline/schedule-jobs.ts).
+      access: { read: ["work"], write: [], send: ["segments", "stitch"], table: "readWrite", publish: true, providerSecret: false },
     },
     sessionSweeper: {
       entry: "session-sweeper",
