@@ -75,8 +75,14 @@ export async function startQueuedJobs(ctx: PipelineContext): Promise<number> {
     if (job?.status === "QUEUED") {
       if (!(await admit(ctx, { jobId: next.jobId, segments: next.segments, since: ctx.now().toISOString() }))) return started;
       const moved = await ctx.jobs.startQueued(next.jobId, ctx.now());
-      if (moved) await begin(ctx, moved);
-      started++;
+      if (moved?.status === "CHUNKING" || moved?.status === "RUNNING") {
+        await begin(ctx, moved);
+        started++;
+      } else {
+        // Cancelled (or deleted) between the read and the admission: its end already left the schedule, so
+        // the slot just taken for it would never be given back.
+        await ctx.schedule.leave(next.jobId);
+      }
     } else if (job && !isTerminal(job.status)) {
       // Started before, by a step that stopped before the queue item was removed.
       await begin(ctx, job);

@@ -160,4 +160,29 @@ describe("admitOrQueue and leaveSchedule", () => {
     expect(pipeline.jobs.peek("c")?.status).toBe("CHUNKING");
     expect(sent(pipeline, "c")).toEqual([0]);
   });
+
+  it("gives the slot back when a queued job is cancelled while it is being started", async () => {
+    // Prepare: "b" waits; its cancel lands between the scheduler's read and its start
+    pipeline = memoryPipeline({ config: { providerMaxInFlight: 4, maxRunningJobs: 1 } });
+    await cutJob(pipeline, "a", 1);
+    pipeline.clock.advance(1);
+    await cutJob(pipeline, "b", 1);
+    const p = pipeline;
+    const startQueued = p.jobs.startQueued.bind(p.jobs);
+    p.jobs.startQueued = async (jobId, now) => {
+      await p.jobs.cancel(jobId, now);
+      return startQueued(jobId, now);
+    };
+
+    // Act
+    await p.jobs.fail("a", "test", "test", p.clock.now());
+    await leaveSchedule(p.ctx, "a");
+
+    // Assess: nothing sent for b, no slot held by it, the queue empty
+    expect(p.jobs.peek("b")?.status).toBe("CANCELLED");
+    expect(sent(p, "b")).toEqual([]);
+    expect([...p.schedule.running.keys()]).toEqual([]);
+    expect(p.schedule.queued.size).toBe(0);
+  });
 });
+
