@@ -36,19 +36,29 @@ async function admit(ctx: PipelineContext, entry: { jobId: string; segments: num
   return (await reclaimEnded(ctx)) > 0 && ctx.schedule.admit(entry, max);
 }
 
-/** Removes running entries whose job has ended or is gone; how many. */
+/**
+ * Removes running entries whose job has ended or is gone; how many. A slot is only left behind by a step that
+ * died between a job's end and its leaving, which is rare: so a few running entries drawn at random are looked
+ * at, in parallel, not every running job's record on every refused admission (a queue of hundreds would read
+ * them hundreds of times). Every refusal draws again, so a leaked slot is found after a few of them.
+ */
 async function reclaimEnded(ctx: PipelineContext): Promise<number> {
   const { running } = await ctx.schedule.snapshot();
-  let freed = 0;
-  for (const jobId of running) {
-    const job = await ctx.jobs.get(jobId);
-    if (job && !isTerminal(job.status)) continue;
-    await ctx.schedule.leave(jobId);
-    ctx.log.warn("running slot of an ended job reclaimed", { jobId, status: job?.status ?? "gone" });
-    freed++;
-  }
-  return freed;
+  const drawn = [...running].sort(() => Math.random() - 0.5).slice(0, RECLAIM_CHECKS);
+  const ended = await Promise.all(
+    drawn.map(async (jobId) => {
+      const job = await ctx.jobs.get(jobId);
+      if (job && !isTerminal(job.status)) return false;
+      await ctx.schedule.leave(jobId);
+      ctx.log.warn("running slot of an ended job reclaimed", { jobId, status: job?.status ?? "gone" });
+      return true;
+    }),
+  );
+  return ended.filter(Boolean).length;
 }
+
+/** Running entries looked at per refused admission. */
+const RECLAIM_CHECKS = 5;
 
 /** A job that ended: its slot and share go back, and the oldest queued jobs start in its place. */
 export async function leaveSchedule(ctx: PipelineContext, jobId: string): Promise<void> {
