@@ -29,8 +29,10 @@ export async function releaseSegments(ctx: PipelineContext, jobId: string, claim
     const claimed = job.releaseClaims?.[claimant];
     // A repeat of this releaser: it claimed before and may have crashed before sending.
     if (claimed) return send(ctx, jobId, claimed);
-    const share = await shareOf(ctx, jobId);
     const released = job.releasedSegments ?? 0;
+    // Every segment cut is out already (the usual case once a job is cut): no share to read.
+    if ((job.cutSegments ?? 0) <= released) return 0;
+    const share = await shareOf(ctx, jobId);
     const target = releaseTarget({ cut: job.cutSegments ?? 0, released, done: job.doneSegments?.size ?? 0 }, share);
     if (target <= released) return 0;
     const after = await ctx.jobs.claimRelease(jobId, claimant, [released, target]);
