@@ -14,10 +14,12 @@ export interface ProviderStats {
   languagesRequested: Record<string, number>;
   /** Words answered in a language other than their true one (a forced wrong `language`: heard-language.ts). */
   wrongLanguageWords: number;
+  /** Transcription requests whose exact bytes were heard before (decoded and located once, answered from memory). */
+  uploadsHeardBefore: number;
 }
 
 export function emptyStats(): ProviderStats {
-  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {}, languagesRequested: {}, wrongLanguageWords: 0 };
+  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {}, languagesRequested: {}, wrongLanguageWords: 0, uploadsHeardBefore: 0 };
 }
 
 export function countInto(counts: Record<string, number>, key: string): void {

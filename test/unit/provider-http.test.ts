@@ -191,6 +191,25 @@ describe("ground-truth provider: API surface", () => {
     expect(first.text).not.toContain(JSON.stringify(truthText));
   });
 
+  it("locates the same bytes once, and again once the known recordings change", async () => {
+    // Prepare
+    const other = await encodeToBytes(sliceRecording(conversation, 20.5, 31.5), "flac");
+    const ask = () => postAudio(provider.url, provider.apiKey, other, { response_format: "verbose_json", timestamp_granularities: ["word"] });
+
+    // Act
+    const first = await ask();
+    const second = await ask();
+    const remembered = provider.stats().uploadsHeardBefore;
+    provider.addRecording(conversation);
+    const third = await ask();
+
+    // Assess
+    expect(remembered).toBe(1);
+    expect(second.text).toBe(first.text);
+    expect(provider.stats().uploadsHeardBefore).toBe(1);
+    expect(third.text).toBe(first.text);
+  });
+
   it("hallucinates over trailing silence when told to", async () => {
     // Prepare
     provider.configure({ hallucinateTrailing: true });
