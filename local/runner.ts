@@ -17,6 +17,9 @@ import type { ObjectCreated } from "./emulators.js";
  * and come back after the visibility timeout; the queue's redrive policy
  * moves them to the DLQ).
  */
+/** SQS's longest wait for a receive. */
+const LONG_POLL_SECONDS = 20;
+
 export interface SqsSource {
   name: string;
   queueUrl: string;
@@ -97,14 +100,18 @@ export class EventRunner {
     while (this.running) {
       let messages: Message[] = [];
       try {
+        // Long polls as Lambda's poller does: an idle queue costs one request per poller every 20 s, not every
+        // second (with a poller per unit of concurrency, short polls were a steady load on a busy machine's one
+        // event loop). A message sent meanwhile answers the poll at once; stop() aborts the wait.
         const out = await this.clients.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: source.queueUrl,
             MaxNumberOfMessages: source.batchSize,
-            WaitTimeSeconds: 1,
+            WaitTimeSeconds: LONG_POLL_SECONDS,
             MessageSystemAttributeNames: ["All"],
             MessageAttributeNames: ["All"],
           }),
+          { abortSignal: this.stopping.signal },
         );
         messages = out.Messages ?? [];
       } catch (error) {
