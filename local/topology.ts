@@ -42,10 +42,13 @@ export interface LocalOverrides {
 }
 
 /**
- * Lambda runs one chunker per upload, each in its own container; here they share this machine's cores, and
- * a decode uses about one of them (ffmpeg) plus an encoder worker: two at once keep two cores busy.
+ * Lambda runs one chunker per upload, each in its own container; here they share this machine's cores. A decode
+ * uses about one core (ffmpeg) plus an encoder worker, so two at once would keep two cores busy, but then one
+ * long recording's decode holds half the places for minutes and every short upload waits in single file behind
+ * the others (twenty 3-minute uploads dropped with a 4-hour one waited up to 13 s for a chunker: bench:fair).
+ * Four let short uploads through while long ones decode; the cores are shared among them rather than queued for.
  */
-export const LOCAL_CHUNKER_CONCURRENCY = 2;
+export const LOCAL_CHUNKER_CONCURRENCY = 4;
 
 /**
  * Lambda retries a failed async invocation after about one and then two minutes. Locally the same retries
