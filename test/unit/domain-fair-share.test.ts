@@ -18,9 +18,14 @@ describe("fairShares", () => {
     expect(sum(shares)).toBe(32);
   });
 
-  it("splits evenly between jobs that all want more than an even part, the odd slots to the oldest", () => {
+  it("gives the oldest of equal jobs what is left beyond one slot each: first come, first served among equals", () => {
     const shares = fairShares(10, [job("b", 50, "2026-01-01T00:00:02.000Z"), job("a", 50, "2026-01-01T00:00:01.000Z"), job("c", 50, "2026-01-01T00:00:03.000Z")]);
-    expect([shares.get("a"), shares.get("b"), shares.get("c")]).toEqual([4, 3, 3]);
+    expect([shares.get("a"), shares.get("b"), shares.get("c")]).toEqual([8, 1, 1]);
+  });
+
+  it("serves smaller jobs before larger ones, whatever their age", () => {
+    const shares = fairShares(10, [job("big", 50, "2026-01-01T00:00:01.000Z"), job("mid", 6, "2026-01-01T00:00:02.000Z"), job("small", 2, "2026-01-01T00:00:03.000Z")]);
+    expect([shares.get("small"), shares.get("mid"), shares.get("big")]).toEqual([2, 6, 2]);
   });
 
   it("never leaves a job without a slot, even with more jobs than the cap", () => {
@@ -30,13 +35,14 @@ describe("fairShares", () => {
     for (const share of shares.values()) expect(share).toBe(1);
   });
 
-  it("gives twenty 3-segment jobs beside a long one at least one each and never more than the cap in all", () => {
+  it("gives twenty 3-segment jobs beside a long one at least one each, the oldest all they need, and never more than the cap in all", () => {
     const jobs = [job("long", 120, "2026-01-01T00:00:00.000Z"), ...Array.from({ length: 20 }, (_, i) => job(`s${i}`, 3, `2026-01-01T00:01:${String(i).padStart(2, "0")}.000Z`))];
     const shares = fairShares(32, jobs);
     expect(sum(shares)).toBe(32);
     for (const [id, share] of shares) expect(share, id).toBeGreaterThanOrEqual(1);
-    // Nobody gets more than an even part plus one while everybody wants more than that.
-    expect(Math.max(...shares.values()) - Math.min(...shares.values())).toBeLessThanOrEqual(1);
+    // One slot each (21), the 11 left to the short ones in arrival order: five get all 3, the sixth 2.
+    expect(Array.from({ length: 20 }, (_, i) => shares.get(`s${i}`))).toEqual([3, 3, 3, 3, 3, 2, ...Array(14).fill(1)]);
+    expect(shares.get("long")).toBe(1);
   });
 });
 

@@ -1,51 +1,44 @@
 /**
- * Fair share of the provider cap between the jobs transcribing at once (issue 18). The segments queue only ever
+ * Shares of the provider cap between the jobs transcribing at once (issue 18). The segments queue only ever
  * holds a job's share of released segments (pipeline/release-segments.ts), so what one job has queued can
  * never stand in front of everyone else's: a newcomer's segments wait behind at most the others' shares.
  *
- * The shares are max-min fair (water-filling): a job that needs less than an equal part gets all it needs, and
- * what it leaves is split between the others. So twenty 3-segment calls beside a 120-segment recording each
- * get their 3 when the cap allows, and the recording gets the rest; a job alone gets the whole cap.
+ * Smallest job first, every job at least one slot: each job has one, and what the cap has beyond that goes to
+ * the jobs with the fewest segments, each up to all it needs (oldest first among equals). A three-minute call
+ * dropped beside a day-long recording gets all its segments out at once, and the recording keeps moving on
+ * its one slot until the calls are through, then takes the whole cap again; a job alone always gets the whole
+ * cap. Sharing the cap evenly instead (max-min) stretches every short job over rounds of one or two requests
+ * and delays the long one just as much (the same work goes first either way): with twenty 3-minute calls
+ * beside a 4-hour recording it left each call a share of about one and a half requests.
  */
 
 /** A job on the schedule: how many segments it has (an estimate until it is cut) and since when it transcribes. */
 export interface TranscribingJob {
   jobId: string;
   segments: number;
-  /** ISO time it was admitted: older jobs get the odd slot the division leaves. */
+  /** ISO time it was admitted: among jobs of one size, the older goes first. */
   since: string;
 }
 
 /**
- * Each job's share of `cap`: min(its segments, the level), the level as high as fits the cap; what the floor
- * of an even split leaves goes one slot each to the oldest jobs still wanting more. Every job gets at least
- * one slot, so a job on the schedule always moves, even with more jobs than the cap (then the shares add up
- * to more than the cap, and the extra waits in the queue in arrival order).
+ * Each job's share of `cap`: one slot each, then the rest to the smallest jobs (fewest segments; the oldest
+ * first among equals), each up to its segments, until the cap is spent. With more jobs than the cap the shares
+ * add up to more than it (one each), and the extra waits in the queue in arrival order.
  */
 export function fairShares(cap: number, jobs: readonly TranscribingJob[]): Map<string, number> {
   const shares = new Map<string, number>();
-  const byNeed = [...jobs].sort((a, b) => a.segments - b.segments || byAge(a, b));
-  let left = Math.max(1, Math.floor(cap));
-  let index = 0;
-  // Jobs needing no more than an even split of what is left get all they need.
-  for (; index < byNeed.length; index++) {
-    const job = byNeed[index];
-    const need = Math.max(1, Math.ceil(job.segments));
-    if (need * (byNeed.length - index) > left) break;
-    shares.set(job.jobId, need);
-    left -= need;
-  }
-  // The rest split what is left evenly; the remainder goes to the oldest of them.
-  const rest = byNeed.slice(index).sort(byAge);
-  if (rest.length === 0) return shares;
-  const even = Math.floor(left / rest.length);
-  let extra = left - even * rest.length;
-  for (const job of rest) {
-    const bonus = extra > 0 ? 1 : 0;
-    extra -= bonus;
-    shares.set(job.jobId, Math.max(1, even + bonus));
+  const bySize = [...jobs].sort((a, b) => need(a) - need(b) || byAge(a, b));
+  let left = Math.max(1, Math.floor(cap)) - jobs.length;
+  for (const job of bySize) {
+    const extra = Math.max(0, Math.min(need(job) - 1, left));
+    shares.set(job.jobId, 1 + extra);
+    left -= extra;
   }
   return shares;
+}
+
+function need(job: TranscribingJob): number {
+  return Math.max(1, Math.ceil(job.segments));
 }
 
 function byAge(a: TranscribingJob, b: TranscribingJob): number {
