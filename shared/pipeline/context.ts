@@ -12,6 +12,7 @@ import { S3SourceStore, type SourceStore } from "../adapters/source-store.js";
 import { SqsWorkQueues, type WorkQueues } from "../adapters/work-queues.js";
 import { S3WorkStore, type WorkStore } from "../adapters/work-store.js";
 import { ProviderSlots } from "../adapters/provider-slots.js";
+import { S3UrlSourceStore, type UrlSourceStore } from "../adapters/url-source-store.js";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   ProviderClient,
@@ -95,6 +96,8 @@ export interface PipelineContext {
   output: OutputStore;
   /** Uploaded recordings, read by the chunker. */
   sources: SourceStore;
+  /** Recordings by URL: their pointer objects, and each job's copy of the URL's bytes (sources/url-source.ts). */
+  urlSources: UrlSourceStore;
   /** The segments and stitch queues. */
   queues: WorkQueues;
   notifier: JobNotifier;
@@ -133,6 +136,7 @@ export function createContext(
     work: new S3WorkStore(clients.s3, config.workBucket),
     output: new S3OutputStore(clients.s3, config.outputBucket),
     sources: new S3SourceStore(clients.s3),
+    urlSources: new S3UrlSourceStore(clients.s3, config.workBucket),
     queues: new SqsWorkQueues(clients.sqs, config),
     notifier: new Notifier(clients.sns, clients.events, {
       topicArn: config.topicArn,

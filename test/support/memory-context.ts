@@ -5,7 +5,7 @@ import type { CompletedJob, Log, PipelineContext, PipelineMetrics } from "../../
 import { FakeProvider, type FakeAnswer } from "./fake-provider.js";
 import { MemoryJobSchedule } from "./memory-job-schedule.js";
 import { MemoryJobRecords } from "./memory-job-records.js";
-import { MemoryBucket, MemoryQueues, MemorySources, RecordingNotifier, TempFiles } from "./memory-stores.js";
+import { MemoryBucket, MemoryQueues, MemorySources, MemoryUrlSources, RecordingNotifier, TempFiles } from "./memory-stores.js";
 
 /** Resource names of the in-memory pipeline: only their shape matters (the adapters are bound to them). */
 export const TEST_CONFIG: PipelineConfig = {
@@ -137,6 +137,7 @@ export function memoryPipeline(options: MemoryPipelineOptions = {}): MemoryPipel
     work,
     output,
     sources,
+    urlSources: new MemoryUrlSources(sources, work),
     queues,
     notifier,
     provider,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { JobEvent } from "../../shared/adapters/notifier.js";
 import type { OutputStore } from "../../shared/adapters/output-store.js";
 import type { SourceHead, SourceStore } from "../../shared/adapters/source-store.js";
+import type { UrlSourceStore } from "../../shared/adapters/url-source-store.js";
 import type { WorkQueues } from "../../shared/adapters/work-queues.js";
 import type { WorkStore } from "../../shared/adapters/work-store.js";
 import type { JobNotifier } from "../../shared/pipeline/context.js";
@@ -166,9 +167,35 @@ export class MemorySources implements SourceStore {
   }
 
   async readUrl(object: { bucket: string; key: string }): Promise<string> {
+    return this.files.write(object.key.split("/").pop() ?? "source", this.bytes(object));
+  }
+
+  /** An upload's bytes (throws NoSuchKey). */
+  bytes(object: { bucket: string; key: string }): Uint8Array {
     const found = this.objects.get(`${object.bucket}/${object.key}`);
     if (!found) throw noSuchKey(object.key);
-    return this.files.write(object.key.split("/").pop() ?? "source", found.body);
+    return found.body;
+  }
+}
+
+/** Recordings by URL: pointers among the uploads, copies in the work bucket. */
+export class MemoryUrlSources implements UrlSourceStore {
+  constructor(
+    private readonly sources: MemorySources,
+    private readonly work: MemoryBucket,
+  ) {}
+
+  async readPointer(object: { bucket: string; key: string }, maxBytes: number): Promise<Uint8Array> {
+    return this.sources.bytes(object).slice(0, maxBytes + 1);
+  }
+
+  async copySize(key: string): Promise<number | undefined> {
+    return this.work.objects.get(key)?.body.byteLength;
+  }
+
+  async putCopy(key: string, body: AsyncIterable<Uint8Array>): Promise<number> {
+    await this.work.putStream(key, body, "application/octet-stream");
+    return this.work.objects.get(key)?.body.byteLength ?? 0;
   }
 }
 
