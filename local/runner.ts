@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
@@ -68,7 +69,10 @@ export class EventRunner {
     private readonly clients: PipelineClients,
     private readonly log: Log,
     private readonly region = "us-east-1",
-  ) {}
+  ) {
+    // Every poller's long poll listens on it at once (a listener each, removed when its request ends).
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   addSqsSource(source: SqsSource): void {
     for (let worker = 0; worker < source.maxConcurrency; worker++) this.loops.push(this.pollQueue(source));
