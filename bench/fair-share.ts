@@ -26,7 +26,9 @@ import type { ConversationSpec } from "../test/audio/conversation.js";
 import { startLocalStack, type LocalStack } from "../local/stack.js";
 import { sessionOn } from "../cli/stack-session.js";
 import { uploadRecording } from "../cli/submit.js";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { isTerminal } from "../shared/domain/jobs/job-event.js";
+import { deleteJob } from "../shared/pipeline/delete-job.js";
 import { DEFAULTS, wiring } from "../shared/wiring.js";
 import { startChild } from "./lib/child.js";
 import { conversationMp3, type InputFile } from "./lib/inputs.js";
@@ -150,10 +152,12 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
       // Each job's clock starts when its upload does (epoch ms: its end is read from the record's completedAt,
       // so the polling below can be slow without blurring the figures, and cost the stack little).
       const startedAt = new Map<string, number>();
+      const uploads: string[] = [];
       const drop = async (input: InputFile) => {
         const started = Date.now();
-        const { jobId } = await uploadRecording(session, input.path, {});
+        const { jobId, key } = await uploadRecording(session, input.path, {});
         startedAt.set(jobId, started);
+        uploads.push(key);
         return jobId;
       };
       let ids: string[];
@@ -185,6 +189,11 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
           }
         }
       }
+      // Each run leaves the stack as it found it: its jobs' files, records and uploads deleted. The emulators
+      // keep objects in this process's memory, and every ffmpeg the steps start from it costs about 40 ms per GB
+      // the process holds (fork), so runs after a 4-hour job's would otherwise be slower for its leftovers.
+      for (const id of ids) await deleteJob(stack!.ctx, id);
+      for (const key of uploads) await session.clients.s3.send(new DeleteObjectCommand({ Bucket: session.resources.buckets.input, Key: key }));
       return ids.map((id) => ended.get(id)!);
     };
     // Warm-up (JIT, connections), not measured: one short job. Then, unless --cold, every job once alone: the
