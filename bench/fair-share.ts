@@ -104,8 +104,10 @@ export interface FairShareResult {
    * The whole machine's CPU over the together run (every process: the pipeline and emulators, the provider
    * stand-in, ffmpeg): core-seconds busy, and the share of all cores' time. Near 1, the run was bound by this
    * machine's cores, and a job's wait measures them rather than the provider cap the shares divide.
+   * `stackLoopShare`: how much of the run the stack's one event loop (every step's handler, the emulators,
+   * the SDK clients: this process) was busy; near 1, it was the bottleneck whatever the cores' share.
    */
-  togetherCpu: { busySeconds: number; share: number };
+  togetherCpu: { busySeconds: number; share: number; stackLoopShare: number };
   allCompleted: boolean;
   everyWordOnce: boolean;
 }
@@ -229,10 +231,13 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
     log(options.shortsAfterCut ? "together: the short ones dropped once the long one is cut ..." : "together: all dropped at once ...");
     const started = performance.now();
     const cpuBefore = machineCpu();
+    const loopBefore = performance.eventLoopUtilization();
     const together = options.noLong ? [skipped, ...(await runAll(shortInputs))] : await runAll([longInput, ...shortInputs], options.shortsAfterCut);
     const togetherWallSeconds = (performance.now() - started) / 1000;
     const cpuAfter = machineCpu();
+    const loop = performance.eventLoopUtilization(loopBefore);
     const togetherCpu = {
+      stackLoopShare: loop.utilization,
       busySeconds: cpuAfter.busySeconds - cpuBefore.busySeconds,
       share: (cpuAfter.busySeconds - cpuBefore.busySeconds) / (cpuAfter.idleSeconds + cpuAfter.busySeconds - cpuBefore.idleSeconds - cpuBefore.busySeconds),
     };
@@ -287,7 +292,8 @@ export function formatFairShare(result: FairShareResult, command: string): strin
       `Together, the last job ended after ${result.togetherWallSeconds.toFixed(1)} s. Provider requests answered from memory ` +
       `(exact upload heard before): alone ${heard(result.providerRepeats.alone)}, together ${heard(result.providerRepeats.together)}. ` +
       `The machine's cores during the together run: ${result.togetherCpu.busySeconds.toFixed(0)} core-seconds busy, ` +
-      `${(100 * result.togetherCpu.share).toFixed(0)} % of all of them.`,
+      `${(100 * result.togetherCpu.share).toFixed(0)} % of all of them; the stack's event loop (handlers, emulators, SDK clients) ` +
+      `busy ${(100 * result.togetherCpu.stackLoopShare).toFixed(0)} % of the run.`,
   ];
   return `${lines.join("\n")}\n`;
 }
