@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
@@ -10,6 +9,10 @@ import type { Log } from "../shared/pipeline/context.js";
 import type { S3Handler, SqsHandler } from "../shared/pipeline/queue-handlers.js";
 import type { ObjectCreated } from "./emulators.js";
 
+/** SQS's longest wait for a receive, and the most messages one receive returns. */
+const LONG_POLL_SECONDS = 20;
+const MAX_RECEIVE = 10;
+
 /**
  * Delivers events the way Lambda's integrations would: one S3 ObjectCreated
  * event per upload (async invoke, retried, then handed to an on-failure
@@ -18,9 +21,6 @@ import type { ObjectCreated } from "./emulators.js";
  * and come back after the visibility timeout; the queue's redrive policy
  * moves them to the DLQ).
  */
-/** SQS's longest wait for a receive. */
-const LONG_POLL_SECONDS = 20;
-
 export interface SqsSource {
   name: string;
   queueUrl: string;
@@ -69,13 +69,10 @@ export class EventRunner {
     private readonly clients: PipelineClients,
     private readonly log: Log,
     private readonly region = "us-east-1",
-  ) {
-    // Every poller's long poll listens on it at once (a listener each, removed when its request ends).
-    setMaxListeners(0, this.stopping.signal);
-  }
+  ) {}
 
   addSqsSource(source: SqsSource): void {
-    for (let worker = 0; worker < source.maxConcurrency; worker++) this.loops.push(this.pollQueue(source));
+    this.loops.push(this.pollQueue(source));
   }
 
   addS3Source(source: S3Source): void {
@@ -100,53 +97,74 @@ export class EventRunner {
     this.stats.inFlight[name] = (this.stats.inFlight[name] ?? 1) - 1;
   }
 
+  /**
+   * One poller per queue, receiving only for invocations that are free (so no message waits invisible in a local
+   * buffer), up to ten messages a receive cut into batches of `batchSize`, each handed to its own invocation.
+   * Long polls as Lambda's poller does: an idle queue costs one request every 20 s; a message sent meanwhile
+   * answers at once; stop() aborts the wait. (A poller per unit of concurrency all woke on every message, since
+   * fauxqs answers every waiting receive: 800 receives for twenty short jobs, on the stack's one event loop.)
+   */
   private async pollQueue(source: SqsSource): Promise<void> {
+    const invocations = new Set<Promise<void>>();
     while (this.running) {
-      let messages: Message[] = [];
-      try {
-        // Long polls as Lambda's poller does: an idle queue costs one request per poller every 20 s, not every
-        // second (with a poller per unit of concurrency, short polls were a steady load on a busy machine's one
-        // event loop). A message sent meanwhile answers the poll at once; stop() aborts the wait.
-        const out = await this.clients.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: source.queueUrl,
-            MaxNumberOfMessages: source.batchSize,
-            WaitTimeSeconds: LONG_POLL_SECONDS,
-            MessageSystemAttributeNames: ["All"],
-            MessageAttributeNames: ["All"],
-          }),
-          { abortSignal: this.stopping.signal },
-        );
-        messages = out.Messages ?? [];
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn("receive failed", { queue: source.name, error: (error as Error).message });
-        await sleep(500);
+      const free = source.maxConcurrency - invocations.size;
+      if (free <= 0) {
+        await Promise.race(invocations);
         continue;
       }
-      if (messages.length === 0) continue;
-      const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, source.queueArn, this.region)) };
-      let failed = new Set(messages.map((m) => m.MessageId!));
-      this.enter(source.name);
-      try {
-        const response = await withTimeout(source.handler(event), source.timeoutMs, `${source.name} timed out`);
-        failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch (error) {
-        this.log.warn("invocation failed; the whole batch will be retried", { fn: source.name, error: (error as Error).message });
-      } finally {
-        this.leave(source.name);
+      const messages = await this.receive(source, Math.min(MAX_RECEIVE, free * source.batchSize));
+      for (let at = 0; at < messages.length; at += source.batchSize) {
+        const invocation: Promise<void> = this.invoke(source, messages.slice(at, at + source.batchSize)).finally(() => invocations.delete(invocation));
+        invocations.add(invocation);
       }
-      const done = messages.filter((m) => !failed.has(m.MessageId!));
-      if (done.length > 0) {
-        await this.clients.sqs
-          .send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: source.queueUrl,
-              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-            }),
-          )
-          .catch((error: Error) => this.log.warn("delete failed", { queue: source.name, error: error.message }));
-      }
+    }
+    await Promise.allSettled(invocations);
+  }
+
+  private async receive(source: SqsSource, max: number): Promise<Message[]> {
+    try {
+      const out = await this.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: source.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: LONG_POLL_SECONDS,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+        { abortSignal: this.stopping.signal },
+      );
+      return out.Messages ?? [];
+    } catch (error) {
+      if (!this.running) return [];
+      this.log.warn("receive failed", { queue: source.name, error: (error as Error).message });
+      await sleep(500);
+      return [];
+    }
+  }
+
+  /** One invocation on one batch; what it does not report failed is deleted, the rest comes back after the visibility timeout. */
+  private async invoke(source: SqsSource, messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, source.queueArn, this.region)) };
+    let failed = new Set(messages.map((m) => m.MessageId!));
+    this.enter(source.name);
+    try {
+      const response = await withTimeout(source.handler(event), source.timeoutMs, `${source.name} timed out`);
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch (error) {
+      this.log.warn("invocation failed; the whole batch will be retried", { fn: source.name, error: (error as Error).message });
+    } finally {
+      this.leave(source.name);
+    }
+    const done = messages.filter((m) => !failed.has(m.MessageId!));
+    if (done.length > 0) {
+      await this.clients.sqs
+        .send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: source.queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        )
+        .catch((error: Error) => this.log.warn("delete failed", { queue: source.name, error: error.message }));
     }
   }
 
