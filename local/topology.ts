@@ -58,7 +58,7 @@ export const LOCAL_ASYNC_RETRY_DELAYS_MS = [1000, 2000] as const;
 
 /**
  * The dead-letter function's SQS sources have no maximum concurrency in the wiring (Lambda scales them out);
- * locally one poller per source drains them, in order.
+ * locally one invocation at a time per source drains them, in order.
  */
 export const LOCAL_DEAD_LETTER_CONCURRENCY = 1;
 
