@@ -114,7 +114,10 @@ export class EventRunner {
       }
       const messages = await this.receive(source, Math.min(MAX_RECEIVE, free * source.batchSize));
       for (let at = 0; at < messages.length; at += source.batchSize) {
-        const invocation: Promise<void> = this.invoke(source, messages.slice(at, at + source.batchSize)).finally(() => invocations.delete(invocation));
+        const invocation: Promise<void> = this.invoke(source, messages.slice(at, at + source.batchSize))
+          // Never rejects: the poller waits on it, and its messages come back after the visibility timeout.
+          .catch((error: Error) => this.log.warn("invocation failed", { fn: source.name, error: error.message }))
+          .finally(() => invocations.delete(invocation));
         invocations.add(invocation);
       }
     }
