@@ -7,7 +7,7 @@
  * later write (heartbeat, progress, the end) is conditional on holding it, so two writers never both end,
  * and submit, one session. Conditional updates only: dynalite has no transactions.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure } from "../shared/adapters/job-store.js";
 import { wiring } from "../shared/wiring.js";
 
@@ -171,21 +171,17 @@ export class SessionTable {
   /** Ids of live sessions whose last heartbeat is before `staleBefore`, oldest first (the sparse live index). */
   async staleSessions(indexName: string, staleBefore: number): Promise<string[]> {
     const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: indexName,
-          KeyConditionExpression: "#pk = :live AND #sk < :stale",
-          ExpressionAttributeNames: { "#pk": LIVE.partitionKey, "#sk": LIVE.sortKey },
-          ExpressionAttributeValues: { ":live": LIVE_SESSION, ":stale": liveSortKey(staleBefore) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) if (typeof item.sessionId === "string") ids.push(item.sessionId);
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        IndexName: indexName,
+        KeyConditionExpression: "#pk = :live AND #sk < :stale",
+        ExpressionAttributeNames: { "#pk": LIVE.partitionKey, "#sk": LIVE.sortKey },
+        ExpressionAttributeValues: { ":live": LIVE_SESSION, ":stale": liveSortKey(staleBefore) },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) if (typeof item.sessionId === "string") ids.push(item.sessionId);
     return ids;
   }
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { wiring } from "../wiring.js";
 import { voiceRecordSchema, voiceSourceTag, type VoiceRecord } from "../domain/speakers/enrolled-voices.js";
 import { listRecordSchema, listSourceTag, type ListKind, type ListRecord } from "../domain/vocabulary/term-list.js";
@@ -79,20 +79,11 @@ export class RegistryItems {
   /** Every item the source index lists under `pk` (voices, or one kind of list), page by page. */
   private async listed<T>(pk: string, parse: (item: Record<string, unknown>) => T): Promise<T[]> {
     const found: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: VOICES_INDEX_NAME,
-          KeyConditionExpression: "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) found.push(parse(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.db },
+      { TableName: this.table, IndexName: VOICES_INDEX_NAME, KeyConditionExpression: "gsi1pk = :pk", ExpressionAttributeValues: { ":pk": pk } },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) found.push(parse(item));
     return found;
   }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NamedSegment } from "../domain/types.js";
 import type { UtteranceItem } from "./job-store.js";
 
@@ -42,19 +42,18 @@ export class UtteranceItems {
 
   async utterances(jobId: string, range?: { from: number; to: number }): Promise<UtteranceItem[]> {
     const items: UtteranceItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: range ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk AND begins_with(sk, :utt)",
-          ExpressionAttributeValues: range
-            ? { ":pk": `JOB#${jobId}`, ":a": utteranceSortKey(range.from, 0), ":b": utteranceSortKey(range.to, 999999) }
-            : { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: range ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk AND begins_with(sk, :utt)",
+        ExpressionAttributeValues: range
+          ? { ":pk": `JOB#${jobId}`, ":a": utteranceSortKey(range.from, 0), ":b": utteranceSortKey(range.to, 999999) }
+          : { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
         items.push({
           jobId,
           id: item.id,
@@ -66,28 +65,23 @@ export class UtteranceItems {
           ...(typeof item.language_code === "string" ? { language: item.language_code } : {}),
         });
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return items;
   }
 
   /** Removes every utterance item of the job (a query, then batched deletes); how many there were. */
   async deleteUtterances(jobId: string): Promise<number> {
     const sks: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :utt)",
-          ExpressionAttributeValues: { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
-          ProjectionExpression: "sk",
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) sks.push(String(item.sk));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :utt)",
+        ExpressionAttributeValues: { ":pk": `JOB#${jobId}`, ":utt": "UTT#" },
+        ProjectionExpression: "sk",
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) sks.push(String(item.sk));
     for (let i = 0; i < sks.length; i += 25) {
       let pending: Record<string, unknown>[] = sks.slice(i, i + 25).map((sk) => ({ DeleteRequest: { Key: { pk: `JOB#${jobId}`, sk } } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
