@@ -300,6 +300,8 @@ export class MemoryJobRecords implements JobRecords {
         text: item.text,
         speaker_id: item.speaker_id ?? null,
         ...(item.speaker_name !== undefined ? { speaker_name: item.speaker_name } : {}),
+        // As the table keeps it (utterance-items.ts): each utterance's language, when it has one.
+        ...(item.language !== undefined ? { language: item.language } : {}),
       }));
   }
 
