@@ -8,7 +8,7 @@
  * and submit, one session. Conditional updates only: dynalite has no transactions.
  */
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isConditionFailure } from "../shared/adapters/job-store.js";
+import { conditionalUpdate, isConditionFailure } from "../shared/adapters/conditional-writes.js";
 import { wiring } from "../shared/wiring.js";
 
 export type CloseReason =
@@ -185,14 +185,8 @@ export class SessionTable {
     return ids;
   }
 
-  private async conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.table, ...input }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  private conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
+    return conditionalUpdate(this.db, { TableName: this.table, ...input });
   }
 }
 

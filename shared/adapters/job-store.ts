@@ -743,8 +743,6 @@ export class JobStore {
     return (out.Items ?? []).map(jobRecordOf);
   }
 
-
-
   // The other item kinds of the table, each in its own module.
   reserveDailyCost(...args: Parameters<DailyCostItems["reserveDailyCost"]>) {
     return this.dailyCosts.reserveDailyCost(...args);
