@@ -1,7 +1,7 @@
 import type { JobRecord } from "../adapters/job-store.js";
 import { keys } from "../adapters/object-store.js";
 import { RetryableError } from "../errors.js";
-import { fairShares, releaseTarget } from "../domain/jobs/fair-share.js";
+import { fairShares, releaseTarget, type TranscribingJob } from "../domain/jobs/fair-share.js";
 import type { PipelineContext } from "./context.js";
 import { segmentMessageSchema, type SegmentMessage } from "./messages.js";
 
@@ -13,7 +13,10 @@ import { segmentMessageSchema, type SegmentMessage } from "./messages.js";
  *
  * - the chunker, after storing more segments (`cut-<n>`);
  * - a transcriber, after its segment is counted done (`done-<index>`);
- * - the scheduler, when a queued job starts (`start`, schedule-jobs.ts).
+ * - the scheduler, when a queued job starts (`start`, schedule-jobs.ts);
+ * - a job that stops taking a share (its segments all done, or it ended): the jobs whose share that makes
+ *   larger release up to it at once (`share-of-<jobId>`, releaseGrownShares), rather than at their own next
+ *   finished segment, so the cap it held is not left idle while they wait.
  *
  * A release is a claim first, then the send: the claim moves the job's `releasedSegments` from what the
  * releaser read to its target in one conditional update, so two releasers never send the same segments, and
@@ -50,6 +53,21 @@ const MAX_CLAIM_ATTEMPTS = 20;
 async function shareOf(ctx: PipelineContext, jobId: string): Promise<number> {
   const { transcribing } = await ctx.schedule.snapshot();
   return fairShares(ctx.config.providerMaxInFlight, transcribing).get(jobId) ?? 0;
+}
+
+/**
+ * The jobs whose share grows when `leaving` stops taking one (`before`: the jobs transcribing while it still
+ * did) release up to their new share now. Called once `leaving` is off the schedule; a repeat of the step
+ * (its claims are named after `leaving`) sends the same ranges again. Returns how many segments went out.
+ */
+export async function releaseGrownShares(ctx: PipelineContext, leaving: string, before: readonly TranscribingJob[]): Promise<number> {
+  if (!before.some((job) => job.jobId === leaving)) return 0;
+  const cap = ctx.config.providerMaxInFlight;
+  const was = fairShares(cap, before);
+  const now = fairShares(cap, before.filter((job) => job.jobId !== leaving));
+  const grown = [...now].filter(([jobId, share]) => share > (was.get(jobId) ?? 0)).map(([jobId]) => jobId);
+  const released = await Promise.all(grown.map((jobId) => releaseSegments(ctx, jobId, `share-of-${leaving}`)));
+  return released.reduce((a, b) => a + b, 0);
 }
 
 /** Sends the stored messages of segments [from, to), in batches. */

@@ -2,7 +2,7 @@ import type { JobRecord } from "../adapters/job-store.js";
 import { isTerminal } from "../domain/jobs/job-event.js";
 import type { PipelineContext } from "./context.js";
 import { readyToStitch } from "./job-progress.js";
-import { releaseSegments } from "./release-segments.js";
+import { releaseGrownShares, releaseSegments } from "./release-segments.js";
 import { sendStitch } from "./request-stitch.js";
 
 /**
@@ -60,15 +60,27 @@ async function reclaimEnded(ctx: PipelineContext): Promise<number> {
 /** Running entries looked at per refused admission. */
 const RECLAIM_CHECKS = 5;
 
-/** A job that ended: its slot and share go back, and the oldest queued jobs start in its place. */
+/**
+ * A job that ended: its slot and share go back, the jobs whose share grows release up to it (a job that ends
+ * while transcribing: failed, cancelled), and the oldest queued jobs start in its place.
+ */
 export async function leaveSchedule(ctx: PipelineContext, jobId: string): Promise<void> {
+  const { transcribing } = await ctx.schedule.snapshot();
   await ctx.schedule.leave(jobId);
+  await releaseGrownShares(ctx, jobId, transcribing);
   await startQueuedJobs(ctx);
 }
 
-/** The job's segments are all transcribed: it stops taking a share, and the others' grow at their next release. */
+/**
+ * The job's segments are all transcribed: it stops taking a share, and the jobs whose share grows release up
+ * to it now. A repeat after the job left finds it gone from the schedule and hands nothing on: those jobs
+ * then grow at their own next release, as they would have without the hand-on.
+ */
 export async function doneTranscribing(ctx: PipelineContext, job: JobRecord): Promise<void> {
-  if (job.segmentCount !== undefined && (job.doneSegments?.size ?? 0) >= job.segmentCount) await ctx.schedule.doneTranscribing(job.jobId);
+  if (job.segmentCount === undefined || (job.doneSegments?.size ?? 0) < job.segmentCount) return;
+  const { transcribing } = await ctx.schedule.snapshot();
+  await ctx.schedule.doneTranscribing(job.jobId);
+  await releaseGrownShares(ctx, job.jobId, transcribing);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { keys } from "../../shared/adapters/object-store.js";
 import { releaseSegments } from "../../shared/pipeline/release-segments.js";
-import { admitOrQueue, leaveSchedule } from "../../shared/pipeline/schedule-jobs.js";
+import { admitOrQueue, doneTranscribing, leaveSchedule } from "../../shared/pipeline/schedule-jobs.js";
 import { memoryPipeline, type MemoryPipeline } from "../support/memory-context.js";
 import { cutSegments, jobRecord, segmentMessage } from "../support/job-fixtures.js";
 
@@ -22,9 +22,10 @@ async function cutJob(p: MemoryPipeline, jobId: string, count: number): Promise<
   return admitted;
 }
 
-/** Segment `index` of the job counted done, then its release, as the transcriber does. */
+/** Segment `index` of the job counted done, the schedule told when it was the last, then its release, as the transcriber does. */
 async function finish(p: MemoryPipeline, jobId: string, index: number): Promise<number> {
   const updated = await p.jobs.addDoneSegment(jobId, index, p.clock.now());
+  if (updated) await doneTranscribing(p.ctx, updated);
   return releaseSegments(p.ctx, jobId, `done-${index}`, updated);
 }
 
@@ -83,6 +84,28 @@ describe("releaseSegments", () => {
     expect(sent(pipeline, "short")).toEqual([0, 1]);
     expect(releasedByFinishes).toEqual([0, 0, 1]);
     expect(sent(pipeline, "long")).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("hands a finished job's share on at once: the job it grows releases without waiting for its own segments", async () => {
+    // Prepare: the cap of 4 out for a long job; then "a" and "b" (2 segments each) arrive: shares a 2, b 1, long 1
+    pipeline = memoryPipeline({ config: { providerMaxInFlight: 4 } });
+    await cutJob(pipeline, "long", 20);
+    await cutJob(pipeline, "a", 2);
+    pipeline.clock.advance(1);
+    await cutJob(pipeline, "b", 2);
+    await pipeline.jobs.markChunked("a", { segmentCount: 2, duration: 120 }, pipeline.clock.now());
+    const bBefore = sent(pipeline, "b");
+
+    // Act: a's segments finish (the last one takes it off the shares); b's own segment is still out
+    await finish(pipeline, "a", 0);
+    await finish(pipeline, "a", 1);
+    await finish(pipeline, "a", 1);
+
+    // Assess: b gets its second segment out then, once (the repeat of a's last finish sends nothing more)
+    expect(sent(pipeline, "a")).toEqual([0, 1]);
+    expect(bBefore).toEqual([0]);
+    expect(sent(pipeline, "b")).toEqual([0, 1]);
+    expect(sent(pipeline, "long")).toEqual([0, 1, 2, 3]);
   });
 
   it("releases nothing for a job that has ended", async () => {
