@@ -16,6 +16,9 @@
  *   --log         the pipeline's own log lines (JSON: time, jobId, step) on stdout, for a timeline
  *   --cold        no warm pass: the provider stand-in locates every upload of the measured runs afresh, on
  *                 the same two cores as the pipeline (by default every job runs once alone first, unmeasured)
+ *   --emulators-in-stack   fauxqs and dynalite in the stack's own process, as `stt up` runs them (by default
+ *                 they run in a process of their own: in AWS, S3, SQS and DynamoDB are not on a Lambda's event
+ *                 loop, and here they would share the one event loop every handler runs on)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -31,6 +34,7 @@ import { isTerminal } from "../shared/domain/jobs/job-event.js";
 import { deleteJob } from "../shared/pipeline/delete-job.js";
 import { DEFAULTS, wiring } from "../shared/wiring.js";
 import { startChild } from "./lib/child.js";
+import { startEmulatorsChild } from "./lib/emulators-bridge.js";
 import { conversationMp3, type InputFile } from "./lib/inputs.js";
 import type { ProviderChildArgs, ProviderChildReady } from "./provider-child.js";
 import type { ProviderStats } from "../test/provider/provider-stats.js";
@@ -56,6 +60,8 @@ export interface FairShareOptions {
   log?: boolean;
   /** No warm pass: the provider stand-in locates every upload of the measured runs afresh. */
   cold?: boolean;
+  /** The emulators in the stack's own process (`stt up`'s layout) rather than in a process of their own. */
+  emulatorsInStack?: boolean;
 }
 
 export interface Repeats {
@@ -89,6 +95,8 @@ export interface JobTiming {
   expectedWords: number;
   /** Created -> cut, and cut -> completed, alone and together (from the job records). */
   phases: { alone: [number, number]; together: [number, number] };
+  /** The machine's busy core-seconds (every process) while the job ran alone: what it asks of this machine's cores. */
+  aloneCoreSeconds: number;
 }
 
 export interface FairShareResult {
@@ -104,8 +112,8 @@ export interface FairShareResult {
    * The whole machine's CPU over the together run (every process: the pipeline and emulators, the provider
    * stand-in, ffmpeg): core-seconds busy, and the share of all cores' time. Near 1, the run was bound by this
    * machine's cores, and a job's wait measures them rather than the provider cap the shares divide.
-   * `stackLoopShare`: how much of the run the stack's one event loop (every step's handler, the emulators,
-   * the SDK clients: this process) was busy; near 1, it was the bottleneck whatever the cores' share.
+   * `stackLoopShare`: how much of the run the stack's one event loop (every step's handler and the SDK clients,
+   * and the emulators with `--emulators-in-stack`: this process) was busy; near 1, it was the bottleneck whatever the cores' share.
    */
   togetherCpu: { busySeconds: number; share: number; stackLoopShare: number };
   allCompleted: boolean;
@@ -121,6 +129,8 @@ interface Ended {
   chunkSeconds: number;
   /** Its last segment cut to its completion: transcription, speakers, stitch. */
   afterCutSeconds: number;
+  /** Alone runs: the machine's busy core-seconds over the run. */
+  coreSeconds?: number;
 }
 
 function seconds(from: string | undefined, to: string | undefined): number {
@@ -140,8 +150,11 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
     options: { latency: options.latency, maxUploadBytes: 2 ** 31 - 1 },
   } satisfies ProviderChildArgs);
   let stack: LocalStack | undefined;
+  // Stopped with the stack, or here if the stack never started.
+  const emulators = options.emulatorsInStack ? undefined : await startEmulatorsChild();
   try {
     stack = await startLocalStack({
+      emulators,
       provider: { baseUrl: provider.ready.url, apiKey: provider.ready.apiKey, model: DEFAULTS.model },
       transcriberConcurrency: options.cap,
       providerMaxInFlight: options.cap,
@@ -215,17 +228,29 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
     };
     await heardBefore();
     const skipped: Ended = { seconds: 0, status: "-", segments: 0, wordCount: 0, chunkSeconds: 0, afterCutSeconds: 0 };
+    const alone = async (input: InputFile): Promise<Ended> => {
+      const before = machineCpu();
+      const [ended] = await runAll([input]);
+      return { ...ended, coreSeconds: machineCpu().busySeconds - before.busySeconds };
+    };
     log("alone: the long recording ...");
     const previous = options.aloneFrom ? (JSON.parse(readFileSync(options.aloneFrom, "utf8")) as FairShareResult) : undefined;
     const fromPrevious = (t: JobTiming | undefined): Ended | undefined =>
-      t && { ...skipped, seconds: t.aloneSeconds, chunkSeconds: t.phases.alone[0], afterCutSeconds: t.phases.alone[1], status: "COMPLETED" };
-    const [longAlone] = previous ? [fromPrevious(previous.long)!] : options.togetherOnly || options.noLong ? [skipped] : await runAll([longInput]);
+      t && {
+        ...skipped,
+        seconds: t.aloneSeconds,
+        chunkSeconds: t.phases.alone[0],
+        afterCutSeconds: t.phases.alone[1],
+        coreSeconds: t.aloneCoreSeconds,
+        status: "COMPLETED",
+      };
+    const [longAlone] = previous ? [fromPrevious(previous.long)!] : options.togetherOnly || options.noLong ? [skipped] : [await alone(longInput)];
     log(`  ${longAlone.seconds.toFixed(1)} s`);
     const shortsAlone: Ended[] = [];
     for (const [i, input] of shortInputs.entries()) {
-      const [alone] = previous ? [fromPrevious(previous.shorts[i]) ?? skipped] : options.togetherOnly ? [skipped] : await runAll([input]);
-      shortsAlone.push(alone);
-      log(`alone: short ${i + 1}/${shortInputs.length}: ${alone.seconds.toFixed(1)} s`);
+      const ended = previous ? (fromPrevious(previous.shorts[i]) ?? skipped) : options.togetherOnly ? skipped : await alone(input);
+      shortsAlone.push(ended);
+      log(`alone: short ${i + 1}/${shortInputs.length}: ${ended.seconds.toFixed(1)} s`);
     }
     const aloneStats = await heardBefore();
     log(options.shortsAfterCut ? "together: the short ones dropped once the long one is cut ..." : "together: all dropped at once ...");
@@ -252,6 +277,7 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
       wordCount: both.wordCount,
       expectedWords,
       phases: { alone: [alone.chunkSeconds, alone.afterCutSeconds], together: [both.chunkSeconds, both.afterCutSeconds] },
+      aloneCoreSeconds: alone.coreSeconds ?? Number.NaN,
     });
     const long = timing(`${options.hours} h`, longAlone, together[0], provider.ready.words[0]);
     const shorts = shortsAlone.map((alone, i) => timing(`short ${i + 1}`, alone, together[i + 1], provider.ready.words[i + 1]));
@@ -268,7 +294,7 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
       everyWordOnce: all.every((t) => t.wordCount === t.expectedWords || (options.noLong && t === long)),
     };
   } finally {
-    await stack?.stop();
+    await (stack ?? emulators)?.stop();
     await provider.stop();
   }
 }
@@ -292,10 +318,25 @@ export function formatFairShare(result: FairShareResult, command: string): strin
       `Together, the last job ended after ${result.togetherWallSeconds.toFixed(1)} s. Provider requests answered from memory ` +
       `(exact upload heard before): alone ${heard(result.providerRepeats.alone)}, together ${heard(result.providerRepeats.together)}. ` +
       `The machine's cores during the together run: ${result.togetherCpu.busySeconds.toFixed(0)} core-seconds busy, ` +
-      `${(100 * result.togetherCpu.share).toFixed(0)} % of all of them; the stack's event loop (handlers, emulators, SDK clients) ` +
-      `busy ${(100 * result.togetherCpu.stackLoopShare).toFixed(0)} % of the run.`,
+      `${(100 * result.togetherCpu.share).toFixed(0)} % of all of them; the stack's event loop (handlers, SDK clients${result.options.emulatorsInStack ? ", emulators" : ""}) ` +
+      `busy ${(100 * result.togetherCpu.stackLoopShare).toFixed(0)} % of the run. ${floor(result)}`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What the jobs ask of this machine's cores, from their alone runs: the short jobs' core-seconds added up, over
+ * the cores, is the least time in which all of them can be through together, however the cap is shared.
+ */
+function floor(result: FairShareResult): string {
+  const shorts = result.shorts.reduce((sum, s) => sum + s.aloneCoreSeconds, 0);
+  const cores = result.machine.cpus;
+  if (!Number.isFinite(shorts)) return "";
+  return (
+    `Alone, the short jobs kept the machine busy ${shorts.toFixed(0)} core-seconds in all (${(shorts / result.shorts.length).toFixed(1)} each) ` +
+    `and the long one ${result.long.aloneCoreSeconds.toFixed(0)}: on ${cores} cores the short ones cannot all be through in less than ` +
+    `${(shorts / cores).toFixed(1)} s together.`
+  );
 }
 
 function heard({ requests, heardBefore }: Repeats): string {
@@ -324,6 +365,7 @@ async function main(): Promise<void> {
     aloneFrom: arg(argv, "alone-from"),
     log: argv.includes("--log"),
     cold: argv.includes("--cold"),
+    emulatorsInStack: argv.includes("--emulators-in-stack"),
   };
   const json = arg(argv, "json") ?? fileURLToPath(new URL("./results/fair-latest.json", import.meta.url));
   const result = await runFairShare(options);

@@ -4,7 +4,7 @@ import { configFromEnv, type PipelineConfig } from "../shared/config.js";
 import { ffmpegPaths } from "../shared/audio/ffmpeg.js";
 import { createContext, providerSlots, type AwsPipelineContext, type Log, type PipelineContext } from "../shared/pipeline/context.js";
 import { ProviderClient, type ProviderClientOptions } from "../shared/provider/client.js";
-import { startEmulators, type Emulators } from "./emulators.js";
+import { startEmulators, type Emulators, type LocalEmulators } from "./emulators.js";
 import { s3HandlerOf, sqsHandlerOf } from "./handlers.js";
 import { createResources, localDynamo, localEnvironment, type LocalResources } from "./resources.js";
 import { EventRunner } from "./runner.js";
@@ -30,6 +30,12 @@ export interface LocalStackOptions extends LocalOverrides {
   voicesDir?: string;
   awsPort?: number;
   dynamodbPort?: number;
+  /**
+   * Emulators started elsewhere (bench:fair runs them in a process of their own, so that the stack's event
+   * loop carries the handlers only, as a Lambda's does); the stack creates its resources on them and stops
+   * them when it stops. Omitted: the stack starts its own, in this process.
+   */
+  emulators?: LocalEmulators;
   log?: Log;
   /**
    * Segment length of every job that does not set chunk-seconds (tests: short segments, for speed). Unset,
@@ -77,11 +83,13 @@ export const quietLog: Log = new Logger({ serviceName: "stt-local", logLevel: "S
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? quietLog;
-  const emulators = await startEmulators({
-    awsPort: options.awsPort,
-    dynamodbPort: options.dynamodbPort,
-    dynamodbPath: options.dataDir,
-  });
+  const emulators =
+    options.emulators ??
+    (await startEmulators({
+      awsPort: options.awsPort,
+      dynamodbPort: options.dynamodbPort,
+      dynamodbPath: options.dataDir,
+    }));
   const endpoints = { aws: emulators.awsEndpoint, dynamodb: emulators.dynamodbEndpoint };
   const clients = createClients(endpoints);
   const rawDynamo = localDynamo(endpoints.dynamodb);

@@ -7,6 +7,7 @@ import { conversationMp3, loopedMp3 } from "../../bench/lib/inputs.js";
 import { DEFAULT_OPTIONS as REALTIME_DEFAULTS, runRealtimeBench } from "../../bench/realtime.js";
 import { formatRealtimeReport } from "../../bench/realtime-report.js";
 import { formatNamesSection, runNamesBench } from "../../bench/speaker-names.js";
+import { formatFairShare, runFairShare } from "../../bench/fair-share.js";
 
 /**
  * Every benchmark once, at toy sizes, so none of them rots between the runs
@@ -119,5 +120,24 @@ describe("benchmarks, at toy sizes", () => {
     expect(result.gateway.cpuMsPerAudioSecond).toBeGreaterThan(0);
     expect(result.gateway.rssMb.peak).toBeGreaterThanOrEqual(result.gateway.rssMb.atMark);
     expect(formatRealtimeReport(result)).toContain("| words lost (true words in no completed event) | 0 of");
+  });
+
+  it("many jobs at once: a long job and short ones, alone and together, on emulators in a process of their own", async () => {
+    // Act: a 3-minute "long" job and two 1-minute ones; the emulators' S3 events reach the stack across processes
+    const result = await runFairShare(
+      { hours: 0.05, shorts: 2, shortSeconds: 60, cap: 4, latency: { baseSeconds: 0.05, perAudioSecond: 0.001 }, cold: true },
+      () => undefined,
+    );
+
+    // Assess
+    expect(result.allCompleted).toBe(true);
+    expect(result.everyWordOnce).toBe(true);
+    for (const job of [result.long, ...result.shorts]) {
+      expect(job.aloneSeconds).toBeGreaterThan(0);
+      expect(job.ratio).toBeGreaterThan(0);
+    }
+    expect(result.long.segments).toBeGreaterThan(result.shorts[0].segments);
+    expect(result.togetherCpu.stackLoopShare).toBeGreaterThan(0);
+    expect(formatFairShare(result, "test")).toContain("| short 2 |");
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * Emulators in a child process (bench/emulators-only-child.ts) as a local stack's `emulators`: the endpoints,
+ * and the objects created or deleted in a bucket read from the child, one call at a time, until the stack
+ * stops. Stopping the stack stops the child.
+ */
+import type { LocalEmulators, ObjectCreated } from "../../local/emulators.js";
+import type { EmulatorsOnlyReady, NextObjectsArg } from "../emulators-only-child.js";
+import { startChild, type Child } from "./child.js";
+
+export async function startEmulatorsChild(): Promise<LocalEmulators> {
+  const child = await startChild<EmulatorsOnlyReady>(new URL("../emulators-only-child.ts", import.meta.url), {});
+  return bridge(child);
+}
+
+function bridge(child: Child<EmulatorsOnlyReady>): LocalEmulators {
+  async function* feed(bucket: string, status: NextObjectsArg["status"], signal: AbortSignal): AsyncGenerator<ObjectCreated> {
+    const aborted = new Promise<undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      else signal.addEventListener("abort", () => resolve(undefined), { once: true });
+    });
+    while (!signal.aborted) {
+      const events = await Promise.race([child.call<ObjectCreated[]>("nextObjects", { bucket, status } satisfies NextObjectsArg), aborted]);
+      if (!events) return;
+      yield* events;
+    }
+  }
+  return {
+    awsEndpoint: child.ready.awsEndpoint,
+    dynamodbEndpoint: child.ready.dynamodbEndpoint,
+    objectsCreated: (bucket, signal) => feed(bucket, "uploaded", signal),
+    objectsRemoved: (bucket, signal) => feed(bucket, "deleted", signal),
+    stop: () => child.stop(),
+  };
+}
