@@ -16,6 +16,7 @@
  *   --log         the pipeline's own log lines (JSON: time, jobId, step) on stdout, for a timeline
  *   --cold        no warm pass: the provider stand-in locates every upload of the measured runs afresh, on
  *                 the same two cores as the pipeline (by default every job runs once alone first, unmeasured)
+ *   --chunkers=N  chunkers at once (default: the local stack's 4; Lambda starts one per upload)
  *   --emulators-in-stack   fauxqs and dynalite in the stack's own process, as `stt up` runs them (by default
  *                 they run in a process of their own: in AWS, S3, SQS and DynamoDB are not on a Lambda's event
  *                 loop, and here they would share the one event loop every handler runs on)
@@ -34,6 +35,7 @@ import { isTerminal } from "../shared/domain/jobs/job-event.js";
 import { deleteJob } from "../shared/pipeline/delete-job.js";
 import { DEFAULTS, wiring } from "../shared/wiring.js";
 import { startChild } from "./lib/child.js";
+import { cpuSeconds } from "./lib/proc.js";
 import { startEmulatorsChild } from "./lib/emulators-bridge.js";
 import { conversationMp3, type InputFile } from "./lib/inputs.js";
 import type { ProviderChildArgs, ProviderChildReady } from "./provider-child.js";
@@ -62,6 +64,8 @@ export interface FairShareOptions {
   cold?: boolean;
   /** The emulators in the stack's own process (`stt up`'s layout) rather than in a process of their own. */
   emulatorsInStack?: boolean;
+  /** Chunkers at once (the local stack's LOCAL_CHUNKER_CONCURRENCY unless set). */
+  chunkers?: number;
 }
 
 export interface Repeats {
@@ -115,9 +119,35 @@ export interface FairShareResult {
    * `stackLoopShare`: how much of the run the stack's one event loop (every step's handler and the SDK clients,
    * and the emulators with `--emulators-in-stack`: this process) was busy; near 1, it was the bottleneck whatever the cores' share.
    */
-  togetherCpu: { busySeconds: number; share: number; stackLoopShare: number };
+  togetherCpu: { busySeconds: number; share: number; stackLoopShare: number; byProcess: CoreSeconds };
   allCompleted: boolean;
   everyWordOnce: boolean;
+}
+
+/**
+ * Core-seconds by process over the together run: the stack (this process: handlers, SDK clients, FLAC encoder threads, the
+ * benchmark's own uploads and polling, and the emulators with --emulators-in-stack), the ffmpeg
+ * processes it ran, the provider stand-in, and the emulators when apart (else 0).
+ */
+export interface CoreSeconds {
+  stack: number;
+  ffmpeg: number;
+  provider: number;
+  emulators: number;
+}
+
+function coreSeconds(providerPid: number, emulatorsPid: number | undefined): CoreSeconds {
+  const self = cpuSeconds();
+  return {
+    stack: self.own,
+    ffmpeg: self.children,
+    provider: cpuSeconds(providerPid).own,
+    emulators: emulatorsPid === undefined ? 0 : cpuSeconds(emulatorsPid).own,
+  };
+}
+
+function minus(a: CoreSeconds, b: CoreSeconds): CoreSeconds {
+  return { stack: a.stack - b.stack, ffmpeg: a.ffmpeg - b.ffmpeg, provider: a.provider - b.provider, emulators: a.emulators - b.emulators };
 }
 
 interface Ended {
@@ -151,12 +181,14 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
   } satisfies ProviderChildArgs);
   let stack: LocalStack | undefined;
   // Stopped with the stack, or here if the stack never started.
-  const emulators = options.emulatorsInStack ? undefined : await startEmulatorsChild();
+  const apart = options.emulatorsInStack ? undefined : await startEmulatorsChild();
+  const emulators = apart?.emulators;
   try {
     stack = await startLocalStack({
       emulators,
       provider: { baseUrl: provider.ready.url, apiKey: provider.ready.apiKey, model: DEFAULTS.model },
       transcriberConcurrency: options.cap,
+      chunkerConcurrency: options.chunkers,
       providerMaxInFlight: options.cap,
       visibilityTimeoutSeconds: 300,
       // The steps' own log lines (JSON, with time and jobId) on stdout, for a timeline of where each job waited.
@@ -256,13 +288,16 @@ export async function runFairShare(options: FairShareOptions, log: (line: string
     log(options.shortsAfterCut ? "together: the short ones dropped once the long one is cut ..." : "together: all dropped at once ...");
     const started = performance.now();
     const cpuBefore = machineCpu();
+    const byProcessBefore = coreSeconds(provider.pid, apart?.pid);
     const loopBefore = performance.eventLoopUtilization();
     const together = options.noLong ? [skipped, ...(await runAll(shortInputs))] : await runAll([longInput, ...shortInputs], options.shortsAfterCut);
     const togetherWallSeconds = (performance.now() - started) / 1000;
     const cpuAfter = machineCpu();
+    const byProcess = minus(coreSeconds(provider.pid, apart?.pid), byProcessBefore);
     const loop = performance.eventLoopUtilization(loopBefore);
     const togetherCpu = {
       stackLoopShare: loop.utilization,
+      byProcess,
       busySeconds: cpuAfter.busySeconds - cpuBefore.busySeconds,
       share: (cpuAfter.busySeconds - cpuBefore.busySeconds) / (cpuAfter.idleSeconds + cpuAfter.busySeconds - cpuBefore.idleSeconds - cpuBefore.busySeconds),
     };
@@ -319,7 +354,8 @@ export function formatFairShare(result: FairShareResult, command: string): strin
       `(exact upload heard before): alone ${heard(result.providerRepeats.alone)}, together ${heard(result.providerRepeats.together)}. ` +
       `The machine's cores during the together run: ${result.togetherCpu.busySeconds.toFixed(0)} core-seconds busy, ` +
       `${(100 * result.togetherCpu.share).toFixed(0)} % of all of them; the stack's event loop (handlers, SDK clients${result.options.emulatorsInStack ? ", emulators" : ""}) ` +
-      `busy ${(100 * result.togetherCpu.stackLoopShare).toFixed(0)} % of the run. ${floor(result)}`,
+      `busy ${(100 * result.togetherCpu.stackLoopShare).toFixed(0)} % of the run. By process (core-seconds): ${byProcessText(result.togetherCpu.byProcess)}. ` +
+      floor(result),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -337,6 +373,10 @@ function floor(result: FairShareResult): string {
     `and the long one ${result.long.aloneCoreSeconds.toFixed(0)}: on ${cores} cores the short ones cannot all be through in less than ` +
     `${(shorts / cores).toFixed(1)} s together.`
   );
+}
+
+function byProcessText(c: CoreSeconds): string {
+  return `stack ${c.stack.toFixed(0)} (with its FLAC encoder threads), its ffmpeg processes ${c.ffmpeg.toFixed(0)}, provider stand-in ${c.provider.toFixed(0)}, emulators ${c.emulators.toFixed(0)}`;
 }
 
 function heard({ requests, heardBefore }: Repeats): string {
@@ -366,6 +406,7 @@ async function main(): Promise<void> {
     log: argv.includes("--log"),
     cold: argv.includes("--cold"),
     emulatorsInStack: argv.includes("--emulators-in-stack"),
+    chunkers: arg(argv, "chunkers") === undefined ? undefined : Number(arg(argv, "chunkers")),
   };
   const json = arg(argv, "json") ?? fileURLToPath(new URL("./results/fair-latest.json", import.meta.url));
   const result = await runFairShare(options);

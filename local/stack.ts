@@ -98,6 +98,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     maxReceiveCount: options.maxReceiveCount,
     providerMaxInFlight: options.providerMaxInFlight,
     transcriberConcurrency: options.transcriberConcurrency,
+    chunkerConcurrency: options.chunkerConcurrency,
     deleteJobsWithSource: options.deleteJobsWithSource,
   };
   const topology = localTopology(overrides);

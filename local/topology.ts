@@ -35,6 +35,11 @@ export interface LocalOverrides {
   /** The transcriber's concurrency: the provider cap, as in the CDK stack, unless set apart from it. */
   transcriberConcurrency?: number;
   /**
+   * Chunkers at once (LOCAL_CHUNKER_CONCURRENCY unless set). Lambda starts one per upload; a benchmark of what
+   * happens in AWS sets this to the uploads it drops at once, so none waits for a chunker that Lambda would start.
+   */
+  chunkerConcurrency?: number;
+  /**
    * Not a departure: the deploy setting of the same name (infra/settings.ts, default off). On, deleting an
    * object from the input bucket deletes its jobs, as the wiring's `removals` say.
    */
@@ -146,7 +151,7 @@ export function localTopology(overrides: LocalOverrides = {}): LocalTopology {
           kind: "s3",
           fn,
           bucket: trigger.bucket,
-          maxConcurrency: LOCAL_CHUNKER_CONCURRENCY,
+          maxConcurrency: overrides.chunkerConcurrency ?? LOCAL_CHUNKER_CONCURRENCY,
           retries: trigger.asyncRetries,
           retryDelaysMs: LOCAL_ASYNC_RETRY_DELAYS_MS,
           timeoutMs: timeoutMs(fn),

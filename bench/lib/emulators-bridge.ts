@@ -7,9 +7,10 @@ import type { LocalEmulators, ObjectCreated } from "../../local/emulators.js";
 import type { EmulatorsOnlyReady, NextObjectsArg } from "../emulators-only-child.js";
 import { startChild, type Child } from "./child.js";
 
-export async function startEmulatorsChild(): Promise<LocalEmulators> {
+/** The emulators as a stack takes them, and the child's pid (for its CPU figures). */
+export async function startEmulatorsChild(): Promise<{ emulators: LocalEmulators; pid: number }> {
   const child = await startChild<EmulatorsOnlyReady>(new URL("../emulators-only-child.ts", import.meta.url), {});
-  return bridge(child);
+  return { emulators: bridge(child), pid: child.pid };
 }
 
 function bridge(child: Child<EmulatorsOnlyReady>): LocalEmulators {

@@ -138,6 +138,8 @@ describe("benchmarks, at toy sizes", () => {
     }
     expect(result.long.segments).toBeGreaterThan(result.shorts[0].segments);
     expect(result.togetherCpu.stackLoopShare).toBeGreaterThan(0);
+    // The emulators served the run from their own process.
+    expect(result.togetherCpu.byProcess.emulators).toBeGreaterThan(0);
     expect(formatFairShare(result, "test")).toContain("| short 2 |");
   });
 });

@@ -116,6 +116,16 @@ describe("local topology", () => {
     expect(sources.find((s) => s.kind === "s3")).toMatchObject({ fn: "chunker", removals: true });
   });
 
+  it("runs LOCAL_CHUNKER_CONCURRENCY chunkers at once unless told otherwise (a benchmark gives each upload one, as Lambda does)", () => {
+    // Act
+    const usual = localTopology({});
+    const likeLambda = localTopology({ chunkerConcurrency: 21 });
+
+    // Assess
+    expect(usual.sources.find((s) => s.kind === "s3")?.maxConcurrency).toBe(LOCAL_CHUNKER_CONCURRENCY);
+    expect(likeLambda.sources.find((s) => s.kind === "s3")?.maxConcurrency).toBe(21);
+  });
+
   it("sets the cap and the transcriber's concurrency apart only when both are given", () => {
     // Act
     const capOnly = localTopology({ providerMaxInFlight: 5 });
