@@ -34,6 +34,11 @@ export interface JobRecords {
   markQueued(jobId: string, now: Date): Promise<JobRecord | undefined>;
   /** QUEUED -> RUNNING (cut already) or CHUNKING (still being cut); the record after it, or as it is. */
   startQueued(jobId: string, now: Date): Promise<JobRecord | undefined>;
+  /**
+   * The right to ask the provider for segment `index` for message `holder`'s delivery (JobStore's
+   * claimSegmentRequest): true when taken or already held by `holder`, false while another message holds it.
+   */
+  claimSegmentRequest(jobId: string, index: number, holder: string, nowMs: number, leaseSeconds: number): Promise<boolean>;
   /** Adds the segment to the done-set (idempotent); the record after it, undefined when the job has no record. */
   addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined>;
   /** The stitch lease of a RUNNING job, if nobody holds one (or its holder's ran out): its end, or undefined. */

@@ -60,6 +60,11 @@ export interface JobRecord {
   releasedSegments?: number;
   /** Who released which range [from, to): a repeat of that step (a redelivery) sends the same range again. */
   releaseClaims?: Record<string, [number, number]>;
+  /**
+   * Segment index -> the message whose delivery is asking the provider for it, until when (epoch ms): a copy of
+   * that segment's message (duplicate S3 events, resent ranges) finds it taken and is consumed without a request.
+   */
+  requestLeases?: Record<string, { holder: string; until: number }>;
   /** When the job started waiting for a running slot (QUEUED; `maxRunningJobs`): the order queued jobs start in. */
   queuedAt?: string;
   /** When it left the queue. */
@@ -212,8 +217,9 @@ export class JobStore {
       status: "CHUNKING",
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
-      // A map, so each release can add its own entry (claimRelease).
+      // Maps, so each release and each segment's request can add its own entry (claimRelease, claimSegmentRequest).
       releaseClaims: {},
+      requestLeases: {},
       expiresAt: this.retentionDays ? Math.floor(now.getTime() / 1000) + this.retentionDays * 86400 : undefined,
     };
     try {
@@ -327,6 +333,40 @@ export class JobStore {
         }),
       );
       return this.updateIf(input);
+    }
+  }
+
+  /**
+   * The right to ask the provider for segment `index`, for the delivery of message `holder`: taken when nobody
+   * holds it, or its holder's lease ran out; kept when `holder` holds it already (a redelivery of the same
+   * message, after a crash). False while another message's delivery holds it.
+   */
+  async claimSegmentRequest(jobId: string, index: number, holder: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
+    const input = {
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: "SET requestLeases.#i = :lease",
+      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(requestLeases.#i) OR requestLeases.#i.#h = :holder OR requestLeases.#i.#u < :now)",
+      ExpressionAttributeNames: { "#i": String(index), "#h": "holder", "#u": "until" },
+      ExpressionAttributeValues: { ":lease": { holder, until: nowMs + leaseSeconds * 1000 }, ":holder": holder, ":now": nowMs },
+    };
+    try {
+      return await this.conditionalUpdate(input);
+    } catch (error) {
+      // The map is made with the job (create); a record from before it has none: make it, then claim.
+      if (!(error instanceof Error && error.name === "ValidationException")) throw error;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: "SET requestLeases = if_not_exists(requestLeases, :empty)",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":empty": {} },
+        }),
+      ).catch((failure: unknown) => {
+        if (!isConditionFailure(failure)) throw failure;
+      });
+      return this.conditionalUpdate(input);
     }
   }
 
@@ -817,6 +857,7 @@ const jobRecordSchema = z.object({
   cutSegments: z.number().int().nonnegative().optional(),
   releasedSegments: z.number().int().nonnegative().optional(),
   releaseClaims: z.record(z.string(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
+  requestLeases: z.record(z.string(), z.object({ holder: z.string(), until: z.number() })).optional(),
   queuedAt: z.string().optional(),
   startedAt: z.string().optional(),
   language: z.string().nullable().optional(),

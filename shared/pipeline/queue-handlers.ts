@@ -129,7 +129,7 @@ function queueOf(ctx: PipelineContext, arn: string | undefined): { spec: QueueSp
 }
 
 export function transcriberHandler(ctx: PipelineContext): SqsHandler {
-  return sqsHandler(ctx, (recordCtx, record) => transcribeSegment(recordCtx, parseMessage(segmentMessageSchema, record.body)), "transcriber");
+  return sqsHandler(ctx, (recordCtx, record) => transcribeSegment(recordCtx, parseMessage(segmentMessageSchema, record.body), record.messageId), "transcriber");
 }
 
 export function stitcherHandler(ctx: PipelineContext): SqsHandler {

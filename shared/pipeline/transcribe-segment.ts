@@ -16,21 +16,37 @@ import { doneTranscribing } from "./schedule-jobs.js";
 import { currentMeter } from "./invocation-meter.js";
 import { jobLists } from "./register-list.js";
 import { transcribeWithinLanguages } from "./transcribe-within-languages.js";
+import { wiring } from "../wiring.js";
 
 /** The chunker's envelope frame (10 ms). */
 const ENVELOPE_FRAME_SECONDS = 0.01;
 /** Sound enough to be speech: a couple of words. Less (a cough, a click) may honestly transcribe to nothing. */
 const MIN_LOUD_SECONDS_FOR_SPEECH = 1.5;
 
-export type TranscribeOutcome = "transcribed" | "already-done" | "job-ended";
+export type TranscribeOutcome = "transcribed" | "already-done" | "job-ended" | "copy-consumed";
+
+/**
+ * How long a delivery holds the right to ask the provider for its segment: longer than the transcriber may run,
+ * so a live holder never loses it; a holder that died loses it then (its own message comes back later, and
+ * takes it again as the same holder).
+ */
+const REQUEST_LEASE_SECONDS = wiring.functions.transcriber.timeoutSeconds + 30;
 
 /**
  * One segment through the provider. Each step is safe to repeat, so a
  * redelivered message (or one whose handler died half-way) converges:
  * the result is stored under a fixed key, a stored result is not paid for
  * twice, and the done-set ADD counts the segment once.
+ *
+ * `delivery` names the SQS message (its id, the same on every redelivery of
+ * it). Another message for the same segment (the chunker's run repeated by a
+ * duplicate S3 event, a release range sent again) is a copy: while the first
+ * message's delivery holds the segment's request lease, the copy is consumed
+ * without asking the provider. Nothing is lost by that: the holder's message
+ * stays in the queue until its work is done, and comes back if it dies.
+ * Without `delivery`, no lease is taken (every call may ask).
  */
-export async function transcribeSegment(ctx: PipelineContext, message: SegmentMessage): Promise<TranscribeOutcome> {
+export async function transcribeSegment(ctx: PipelineContext, message: SegmentMessage, delivery?: string): Promise<TranscribeOutcome> {
   const job = await ctx.jobs.get(message.jobId);
   if (!job) throw new Error(`job ${message.jobId} has no record yet`);
   // An ended job (completed, failed, cancelled) gets no more provider requests: the message is consumed.
@@ -41,6 +57,10 @@ export async function transcribeSegment(ctx: PipelineContext, message: SegmentMe
   const resultKey = keys.segmentResult(message.jobId, message.segment.index);
   const stored = await ctx.work.exists(resultKey);
   if (!stored) {
+    if (delivery && !(await ctx.jobs.claimSegmentRequest(message.jobId, message.segment.index, delivery, ctx.now().getTime(), REQUEST_LEASE_SECONDS))) {
+      ctx.log.info("segment copy consumed: another message is asking the provider for it");
+      return "copy-consumed";
+    }
     const options = storedJobOptions(job.options);
     const audio = await ctx.work.getBytes(message.audioKey);
     const audioSeconds = message.segment.end - message.segment.start;

@@ -189,11 +189,13 @@ describe("delivery faults", () => {
       expect(rig.reached("stitcher:after-claim", job.jobId), `${label}: stitches`).toBe(1);
       await expectSameOutputs(await rig.stack.ctx.jobs.get(job.jobId).then((j) => j!), baselineOutputs, label);
       expectCostOfOnce(job, baseline, label);
+      // Copies of a segment's message are consumed while the first delivery asks (transcribe-segment.ts): one request each.
+      expect(rig.reached("transcriber:after-provider", job.jobId), `${label}: provider answers`).toBe(job.segmentCount);
     }
     expect(rig.callsOf(dupSqsJob.jobId).length, "late duplicates pay the provider nothing").toBe(callsBefore);
     expect(dupSqsAfter.audioSecondsBilled, "late duplicates change the cost").toBe(dupSqsJob.audioSecondsBilled);
     expect(dupSqsAfter.billing).toEqual(dupSqsJob.billing);
-    // Copies that ran at once may each have paid for a segment; the job counts each request once.
+    // A copy consumed while the first delivery asked paid nothing; the job counts each request once.
     expect(dupSqsJob.audioSecondsBilled!).toBeLessThanOrEqual(secondsAsked(dupSqsJob.jobId) + 0.01);
     const dupSqsPaid = rig.reached("transcriber:after-provider", dupSqsJob.jobId);
 
@@ -256,7 +258,7 @@ describe("delivery faults", () => {
       case: `every segment and stitch message sent ${1 + EXTRA_COPIES} times, all once more after the end`,
       jobs: 1,
       expected: "one job, one stitch, no double-counted segments, identical outputs",
-      outcome: `1 job, ${dupSqsJob.doneSegments?.size}/${dupSqsJob.segmentCount} segments, 1 stitch, 5/5 files byte-identical; concurrent copies paid the provider ${dupSqsPaid} times for ${dupSqsJob.segmentCount} segments, late copies 0 times; cost counted once (${dupSqsJob.billing?.segmentRequests} segment requests, ${dupSqsJob.billing?.segmentSeconds} s, as undisturbed)`,
+      outcome: `1 job, ${dupSqsJob.doneSegments?.size}/${dupSqsJob.segmentCount} segments, 1 stitch, 5/5 files byte-identical; concurrent copies consumed: the provider asked ${dupSqsPaid} times for ${dupSqsJob.segmentCount} segments, late copies 0 times; cost counted once (${dupSqsJob.billing?.segmentRequests} segment requests, ${dupSqsJob.billing?.segmentSeconds} s, as undisturbed)`,
       faults: duplicated.length * (EXTRA_COPIES + 1),
       words: conversation.words.length,
       lost: 0,

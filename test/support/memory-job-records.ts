@@ -120,6 +120,15 @@ export class MemoryJobRecords implements JobRecords {
     return this.copy(record);
   }
 
+  async claimSegmentRequest(jobId: string, index: number, holder: string, nowMs: number, leaseSeconds: number): Promise<boolean> {
+    const record = this.records.get(jobId);
+    if (!record) return false;
+    const lease = record.requestLeases?.[index];
+    if (lease && lease.holder !== holder && lease.until >= nowMs) return false;
+    record.requestLeases = { ...record.requestLeases, [index]: { holder, until: nowMs + leaseSeconds * 1000 } };
+    return true;
+  }
+
   async claimStitch(jobId: string, nowMs: number, leaseSeconds: number): Promise<number | undefined> {
     const record = this.records.get(jobId);
     if (!record || record.status !== "RUNNING" || !leaseFree(record.stitchLeaseUntil, nowMs)) return undefined;

@@ -10,6 +10,7 @@ import { PermanentError, RetryableError } from "../../shared/errors.js";
 import type { SegmentResult } from "../../shared/domain/types.js";
 import { speakerBookSchema } from "../../shared/domain/speakers/speaker-book.js";
 import { transcribeSegment } from "../../shared/pipeline/transcribe-segment.js";
+import { wiring } from "../../shared/wiring.js";
 import { answerOf, wordsEverySecond } from "../support/fake-provider.js";
 import { cutSegments, envelopeOf, JOB_ID, jobOptions, jobRecord, segmentMessage } from "../support/job-fixtures.js";
 import { memoryPipeline, type MemoryPipeline } from "../support/memory-context.js";
@@ -69,6 +70,48 @@ describe("transcribeSegment", () => {
     expect(work.writes.filter((k) => k === keys.segmentResult(JOB_ID, 0))).toHaveLength(1);
     expect(work.text(keys.segmentResult(JOB_ID, 0))).toBe(stored);
     expect([...(jobs.peek(JOB_ID)?.doneSegments ?? [])]).toEqual([0]);
+  });
+
+  it("consumes a copy of the segment's message (another message id) while the first delivery is at the provider", async () => {
+    // Prepare: the provider answers once the test lets it
+    const { ctx, provider, jobs } = twoSegmentJob();
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    provider.answer = async (req) => (await held, answerOf(wordsEverySecond(5, { prefix: req.filename.replace(/\W/g, "") })));
+
+    // Act: the first message reaches the provider; a copy arrives meanwhile
+    const firstDelivery = transcribeSegment(ctx, segmentMessage(first), "message-1");
+    while (provider.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const copy = await transcribeSegment(ctx, segmentMessage(first), "message-2");
+    answer();
+
+    // Assess: one request; the copy left the counting to the first
+    expect(copy).toBe("copy-consumed");
+    expect(await firstDelivery).toBe("transcribed");
+    expect(provider.calls).toHaveLength(1);
+    expect([...(jobs.peek(JOB_ID)?.doneSegments ?? [])]).toEqual([0]);
+  });
+
+  it("lets a redelivery of the holding message ask again, and another message once the holder's lease ran out", async () => {
+    // Prepare: the first delivery dies at the provider (after taking the lease)
+    const { ctx, provider, clock } = twoSegmentJob();
+    const answers = provider.answer;
+    provider.answer = () => {
+      throw new RetryableError("provider_unavailable", "no answer");
+    };
+    await expect(transcribeSegment(ctx, segmentMessage(first), "message-1")).rejects.toThrow("no answer");
+    await expect(transcribeSegment(ctx, segmentMessage(second), "message-3")).rejects.toThrow("no answer");
+    provider.answer = answers;
+
+    // Act: the same message comes back; a copy of the other segment's comes after its holder's lease ran out
+    const redelivered = await transcribeSegment(ctx, segmentMessage(first), "message-1");
+    const copyWhileHeld = await transcribeSegment(ctx, segmentMessage(second), "message-4");
+    clock.advance(wiring.functions.transcriber.timeoutSeconds + 31);
+    const copyAfterLease = await transcribeSegment(ctx, segmentMessage(second), "message-4");
+
+    // Assess
+    expect([redelivered, copyWhileHeld, copyAfterLease]).toEqual(["transcribed", "copy-consumed", "transcribed"]);
+    expect(provider.segmentCalls.map((r) => r.filename)).toEqual(["segment-0.flac", "segment-1.flac", "segment-0.flac", "segment-1.flac"]);
   });
 
   it("asks for the stitch once the last segment is done, whichever finishes last", async () => {
