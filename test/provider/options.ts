@@ -74,6 +74,12 @@ export interface ProviderOptions {
   hangSeconds: number;
   /** Processing time: base plus per second of uploaded audio. */
   latency: { baseSeconds: number; perAudioSecond: number };
+  /**
+   * Uploads made of exact slices of uploads located before (speaker probes) are placed through those uploads,
+   * not searched for in the recordings again (rehear-slices.ts): the same answer for a fraction of the stand-in's
+   * CPU, for benchmarks, where that CPU is taken from the pipeline being measured.
+   */
+  rehearSlices: boolean;
   /** Answer every request with this error (bad request, bad key, too large). */
   permanentError: PermanentErrorStatus | null;
   /** Broken successful answers, one kind drawn per affected request. */
@@ -105,6 +111,7 @@ export const DEFAULT_OPTIONS: ProviderOptions = {
   retryAfterSeconds: 1,
   hangSeconds: 120,
   latency: { baseSeconds: 0, perAudioSecond: 0 },
+  rehearSlices: false,
   permanentError: null,
   malformed: [],
   malformedRate: 1,

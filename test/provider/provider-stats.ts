@@ -16,10 +16,12 @@ export interface ProviderStats {
   wrongLanguageWords: number;
   /** Transcription requests whose exact bytes were heard before (decoded and located once, answered from memory). */
   uploadsHeardBefore: number;
+  /** Uploads placed through earlier ones they are exact slices of (the `rehearSlices` option), not searched for. */
+  uploadsRehearsed: number;
 }
 
 export function emptyStats(): ProviderStats {
-  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {}, languagesRequested: {}, wrongLanguageWords: 0, uploadsHeardBefore: 0 };
+  return { requests: 0, byStatus: {}, inFlight: 0, maxInFlight: 0, audioSecondsBilled: 0, faultsInjected: 0, faultsByKind: {}, languagesRequested: {}, wrongLanguageWords: 0, uploadsHeardBefore: 0, uploadsRehearsed: 0 };
 }
 
 export function countInto(counts: Record<string, number>, key: string): void {

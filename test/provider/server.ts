@@ -19,6 +19,7 @@ import { drawFailure } from "./faults.js";
 import { hearWords } from "./hear-words.js";
 import { majorityHeardLanguage, wordsInAnotherLanguage } from "./heard-language.js";
 import { AudioLocator, type LocatedPiece } from "./locator.js";
+import { RehearSlices } from "./rehear-slices.js";
 import { malform } from "./malformed.js";
 import { DEFAULT_OPTIONS, isTextOnlyModel, type FailureKind, type ProviderOptions } from "./options.js";
 import { countInto, emptyStats, type ProviderStats } from "./provider-stats.js";
@@ -64,6 +65,8 @@ export async function startGroundTruthProvider(start: StartOptions = {}): Promis
   // Where each upload was found, by its bytes' hash: the same bytes are decoded and located once (retries,
   // repeated runs of one recording in a benchmark). Forgotten when the known recordings change.
   const heardBefore = new Map<string, { duration: number; pieces: LocatedPiece[] }>();
+  // Uploads located before, for uploads made of exact slices of them (the rehearSlices option).
+  const rehear = new RehearSlices();
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
 
@@ -111,7 +114,10 @@ export async function startGroundTruthProvider(start: StartOptions = {}): Promis
       if (duration < MIN_AUDIO_SECONDS) {
         return sendError(res, badRequest(`Audio file is too short. Minimum audio length is ${MIN_AUDIO_SECONDS} seconds.`, "file", "audio_too_short"));
       }
-      heard = { duration, pieces: locator.locate(samples) };
+      const rehearsed = options.rehearSlices ? rehear.place(samples) : undefined;
+      if (rehearsed) stats.uploadsRehearsed++;
+      heard = { duration, pieces: rehearsed ?? locator.locate(samples) };
+      if (options.rehearSlices && !rehearsed) rehear.add(samples, heard.pieces);
       if (heardBefore.size >= HEARD_BEFORE_LIMIT) heardBefore.clear();
       heardBefore.set(audioKey, heard);
     } else {
@@ -200,6 +206,7 @@ export async function startGroundTruthProvider(start: StartOptions = {}): Promis
     addRecording: (recording) => {
       locator.add(recording);
       heardBefore.clear();
+      rehear.clear();
     },
     configure: (changes) => {
       options = { ...options, ...changes };

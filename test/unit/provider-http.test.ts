@@ -210,6 +210,35 @@ describe("ground-truth provider: API surface", () => {
     expect(third.text).toBe(first.text);
   });
 
+  it("places a probe cut from audio it located before through that audio, with the answer the locator gives (rehearSlices)", async () => {
+    // Prepare: the whole conversation heard once; then a probe of two stretches of it between silences
+    const w = conversation.words;
+    const probe = spliceRecordings([
+      buildSilence(0.4),
+      sliceRecording(conversation, w[2].start - 0.05, w[6].end + 0.05),
+      buildSilence(0.4),
+      sliceRecording(conversation, w[15].start - 0.05, w[20].end + 0.05),
+      buildSilence(0.4),
+    ]);
+    const probeBytes = await encodeToBytes(probe, "flac");
+    const ask = (bytes: Uint8Array) => postAudio(provider.url, provider.apiKey, bytes, { response_format: "verbose_json", timestamp_granularities: ["word"] });
+    provider.configure({ rehearSlices: true });
+    await ask(await encodeToBytes(conversation, "flac"));
+
+    // Act
+    const rehearsed = await ask(probeBytes);
+    const placed = provider.stats().uploadsRehearsed;
+    provider.configure({ rehearSlices: false });
+    provider.addRecording(conversation);
+    const located = await ask(probeBytes);
+
+    // Assess
+    expect(placed).toBe(1);
+    expect(provider.stats().uploadsRehearsed).toBe(1);
+    expect(rehearsed.text).toBe(located.text);
+    expect((JSON.parse(rehearsed.text) as VerboseBody).words?.map((x) => x.word)).toEqual([...w.slice(2, 7), ...w.slice(15, 21)].map((x) => x.word));
+  });
+
   it("hallucinates over trailing silence when told to", async () => {
     // Prepare
     provider.configure({ hallucinateTrailing: true });
