@@ -4,18 +4,12 @@
  * the truth against which the ground-truth provider's own locator (which hears only loudness envelopes,
  * as it must for lossy uploads) can be checked. Instrumentation for benchmarks, not part of the provider.
  *
- * Recordings are indexed at content-defined anchors: positions whose next WINDOW samples hash to a value
- * with its low ANCHOR_BITS bits zero (about one position in 256), skipping quiet windows, which repeat
- * everywhere. An upload is hashed from its start until its first anchor; each recording position with
- * that hash is then checked sample by sample over the whole upload.
+ * Recordings are indexed at content-defined anchors (test/provider/sample-anchors.ts). An upload is hashed
+ * from its start until its first anchor; each recording position with that hash is then checked sample by
+ * sample over the whole upload.
  */
 import type { Recording } from "../../test/audio/recording.js";
-
-const WINDOW = 8;
-const ANCHOR_BITS = 8;
-const ANCHOR_MASK = (1 << ANCHOR_BITS) - 1;
-/** Windows whose samples all stay below this are silence or a noise floor: no anchor there. */
-const QUIET = 256;
+import { ANCHOR_WINDOW as WINDOW, anchorHash } from "../../test/provider/sample-anchors.js";
 
 export interface Placement {
   recording: Recording;
@@ -55,18 +49,6 @@ export class ExactPlacer {
     }
     return [];
   }
-}
-
-function anchorHash(samples: Int16Array, at: number): number | undefined {
-  let hash = 0x811c9dc5;
-  let loud = false;
-  for (let i = at; i < at + WINDOW; i++) {
-    const value = samples[i];
-    if (value >= QUIET || value <= -QUIET) loud = true;
-    hash = Math.imul(hash ^ (value & 0xffff), 0x01000193);
-  }
-  if (!loud || (hash & ANCHOR_MASK) !== 0) return undefined;
-  return hash >>> 0;
 }
 
 function equalAt(upload: Int16Array, recording: Int16Array, start: number): boolean {

@@ -318,22 +318,7 @@ export class JobStore {
       ExpressionAttributeNames: { "#c": claimant, "#s": "status" },
       ExpressionAttributeValues: { ":from": from, ":to": to, ":range": [from, to], ":chunking": "CHUNKING", ":running": "RUNNING" },
     };
-    try {
-      return await this.updateIf(input);
-    } catch (error) {
-      // The claims map is made with the job (create); a record from before it has none: make it, then claim.
-      if (!(error instanceof Error && error.name === "ValidationException")) throw error;
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "SET releaseClaims = if_not_exists(releaseClaims, :empty)",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":empty": {} },
-        }),
-      );
-      return this.updateIf(input);
-    }
+    return this.intoMap(jobId, "releaseClaims", () => this.updateIf(input));
   }
 
   /**
@@ -350,23 +335,34 @@ export class JobStore {
       ExpressionAttributeNames: { "#i": String(index), "#h": "holder", "#u": "until" },
       ExpressionAttributeValues: { ":lease": { holder, until: nowMs + leaseSeconds * 1000 }, ":holder": holder, ":now": nowMs },
     };
+    return this.intoMap(jobId, "requestLeases", () => this.conditionalUpdate(input));
+  }
+
+  /**
+   * Runs `write`, an update that sets an entry of the record's map `attribute`. The maps are made with the job
+   * (create); a record from before one of them has none, which DynamoDB refuses as an invalid path: then the map
+   * is made (empty, if still missing; no record, nothing made) and the write runs again.
+   */
+  private async intoMap<T>(jobId: string, attribute: "releaseClaims" | "requestLeases", write: () => Promise<T>): Promise<T> {
     try {
-      return await this.conditionalUpdate(input);
+      return await write();
     } catch (error) {
-      // The map is made with the job (create); a record from before it has none: make it, then claim.
       if (!(error instanceof Error && error.name === "ValidationException")) throw error;
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "SET requestLeases = if_not_exists(requestLeases, :empty)",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":empty": {} },
-        }),
-      ).catch((failure: unknown) => {
-        if (!isConditionFailure(failure)) throw failure;
-      });
-      return this.conditionalUpdate(input);
+      await this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: jobKey(jobId),
+            UpdateExpression: "SET #m = if_not_exists(#m, :empty)",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeNames: { "#m": attribute },
+            ExpressionAttributeValues: { ":empty": {} },
+          }),
+        )
+        .catch((failure: unknown) => {
+          if (!isConditionFailure(failure)) throw failure;
+        });
+      return write();
     }
   }
 

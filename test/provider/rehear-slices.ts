@@ -8,16 +8,11 @@
  * Every stretch of sound between runs of exact zeros must be found, whole and sample for sample, in one earlier
  * upload; its pieces are then that upload's located pieces over the same samples, shifted. Anything else (a lossy
  * upload, audio never heard, a stretch with no anchor) gets `undefined`, and the caller locates it as usual.
- * Earlier uploads are indexed at content-defined anchors: positions whose next WINDOW samples hash to a value with
- * its low ANCHOR_BITS bits zero (about one position in 256), skipping quiet windows, which repeat everywhere.
+ * Earlier uploads are indexed at content-defined anchors (sample-anchors.ts).
  */
 import type { LocatedPiece } from "./locator.js";
+import { ANCHOR_WINDOW as WINDOW, anchorHash, QUIET } from "./sample-anchors.js";
 
-const WINDOW = 8;
-const ANCHOR_BITS = 8;
-const ANCHOR_MASK = (1 << ANCHOR_BITS) - 1;
-/** Windows whose samples all stay below this are silence or a noise floor: no anchor there. */
-const QUIET = 256;
 /** Exact zeros in a row that separate two stretches (a probe's gaps are far longer; speech has none this long). */
 const GAP_SAMPLES = 160;
 /** Samples of audio indexed at most; past it the index starts over (a benchmark's uploads stay well inside). */
@@ -139,18 +134,6 @@ export function soundStretches(samples: Int16Array): Array<[number, number]> {
     stretches.push([start, last + 1]);
   }
   return stretches;
-}
-
-function anchorHash(samples: Int16Array, at: number): number | undefined {
-  let hash = 0x811c9dc5;
-  let loud = false;
-  for (let i = at; i < at + WINDOW; i++) {
-    const value = samples[i];
-    if (value >= QUIET || value <= -QUIET) loud = true;
-    hash = Math.imul(hash ^ (value & 0xffff), 0x01000193);
-  }
-  if (!loud || (hash & ANCHOR_MASK) !== 0) return undefined;
-  return hash >>> 0;
 }
 
 function silentBetween(samples: Int16Array, from: number, to: number): boolean {
