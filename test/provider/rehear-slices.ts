@@ -11,7 +11,7 @@
  * Earlier uploads are indexed at content-defined anchors (sample-anchors.ts).
  */
 import type { LocatedPiece } from "./locator.js";
-import { ANCHOR_WINDOW as WINDOW, anchorHash, QUIET } from "./sample-anchors.js";
+import { ANCHOR_BITS, ANCHOR_WINDOW as WINDOW, anchorHash, QUIET } from "./sample-anchors.js";
 
 /** Exact zeros in a row that separate two stretches (a probe's gaps are far longer; speech has none this long). */
 const GAP_SAMPLES = 160;
@@ -25,7 +25,7 @@ interface HeardUpload {
 
 export class RehearSlices {
   private uploads: HeardUpload[] = [];
-  private anchors = new Map<number, Array<{ upload: number; at: number }>>();
+  private readonly anchors = new AnchorTable();
   private indexed = 0;
 
   /** Remembers an upload and where it was found. */
@@ -36,10 +36,7 @@ export class RehearSlices {
     this.indexed += samples.length;
     for (let at = 0; at + WINDOW <= samples.length; at++) {
       const hash = anchorHash(samples, at);
-      if (hash === undefined) continue;
-      const list = this.anchors.get(hash);
-      if (list) list.push({ upload, at });
-      else this.anchors.set(hash, [{ upload, at }]);
+      if (hash !== undefined) this.anchors.add(hash, upload, at);
     }
   }
 
@@ -105,7 +102,7 @@ export class RehearSlices {
     for (let at = start; at + WINDOW <= end; at++) {
       const hash = anchorHash(upload, at);
       if (hash === undefined) continue;
-      for (const known of this.anchors.get(hash) ?? []) {
+      for (const known of this.anchors.get(hash)) {
         const from = known.at - (at - start);
         const samples = this.uploads[known.upload].samples;
         if (from >= 0 && from + (end - start) <= samples.length && equalAt(upload, start, end, samples, from)) return { upload: known.upload, at: from };
@@ -113,6 +110,54 @@ export class RehearSlices {
       return undefined;
     }
     return undefined;
+  }
+}
+
+/**
+ * Anchor hash -> (upload, position) entries, in typed arrays: a benchmark indexes hours of segments, a million
+ * anchors or so, and as a million small objects they made every garbage collection of the stand-in mark them
+ * (a third of its CPU). An anchor hash has its low ANCHOR_BITS bits zero, so the rest (24 bits) picks a chain.
+ */
+class AnchorTable {
+  private heads: Int32Array | undefined;
+  private uploadOf = new Int32Array(1 << 16);
+  private atOf = new Int32Array(1 << 16);
+  private next = new Int32Array(1 << 16);
+  private count = 0;
+
+  add(hash: number, upload: number, at: number): void {
+    const heads = (this.heads ??= new Int32Array(1 << (32 - ANCHOR_BITS)).fill(-1));
+    if (this.count === this.next.length) this.grow();
+    const entry = this.count++;
+    const key = hash >>> ANCHOR_BITS;
+    this.uploadOf[entry] = upload;
+    this.atOf[entry] = at;
+    this.next[entry] = heads[key];
+    heads[key] = entry;
+  }
+
+  *get(hash: number): Generator<{ upload: number; at: number }> {
+    if (!this.heads) return;
+    for (let entry = this.heads[hash >>> ANCHOR_BITS]; entry >= 0; entry = this.next[entry]) {
+      yield { upload: this.uploadOf[entry], at: this.atOf[entry] };
+    }
+  }
+
+  clear(): void {
+    this.heads?.fill(-1);
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const size = this.next.length * 2;
+    const grown = (from: Int32Array) => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    this.uploadOf = grown(this.uploadOf);
+    this.atOf = grown(this.atOf);
+    this.next = grown(this.next);
   }
 }
 

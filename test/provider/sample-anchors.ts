@@ -5,7 +5,7 @@
  * give the same anchors wherever they sit, so a slice has its anchors where its source does.
  */
 export const ANCHOR_WINDOW = 8;
-const ANCHOR_BITS = 8;
+export const ANCHOR_BITS = 8;
 const ANCHOR_MASK = (1 << ANCHOR_BITS) - 1;
 /** Windows whose samples all stay below this are silence or a noise floor: no anchor there. */
 export const QUIET = 256;
