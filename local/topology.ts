@@ -35,8 +35,8 @@ export interface LocalOverrides {
   /** The transcriber's concurrency: the provider cap, as in the CDK stack, unless set apart from it. */
   transcriberConcurrency?: number;
   /**
-   * Chunkers at once (LOCAL_CHUNKER_CONCURRENCY unless set). Lambda starts one per upload; a benchmark of what
-   * happens in AWS sets this to the uploads it drops at once, so none waits for a chunker that Lambda would start.
+   * Chunkers at once (LOCAL_CHUNKER_CONCURRENCY unless set). Lambda starts one per upload; a benchmark can do the
+   * same (`bench:fair --chunkers=N`), though on a few cores the decodes then share them instead of going in turn.
    */
   chunkerConcurrency?: number;
   /**

@@ -63,6 +63,7 @@ export interface JobRecord {
   /**
    * Segment index -> the message whose delivery is asking the provider for it, until when (epoch ms): a copy of
    * that segment's message (duplicate S3 events, resent ranges) finds it taken and is consumed without a request.
+   * An entry goes when its segment is counted done.
    */
   requestLeases?: Record<string, { holder: string; until: number }>;
   /** When the job started waiting for a running slot (QUEUED; `maxRunningJobs`): the order queued jobs start in. */
@@ -400,22 +401,28 @@ export class JobStore {
 
   /** Records one segment as done. ADD on a set is idempotent, so a redelivered message counts once. */
   async addDoneSegment(jobId: string, index: number, now: Date): Promise<JobRecord | undefined> {
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: "ADD doneSegments :seg SET updatedAt = :now",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":seg": new Set([index]), ":now": now.toISOString() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    // The segment's request lease goes with it: a done segment is never asked again, and the record every step
+    // reads stays small (a day-long job has hundreds of segments).
+    const add = async () => {
+      try {
+        const out = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: jobKey(jobId),
+            UpdateExpression: "ADD doneSegments :seg SET updatedAt = :now REMOVE requestLeases.#i",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeNames: { "#i": String(index) },
+            ExpressionAttributeValues: { ":seg": new Set([index]), ":now": now.toISOString() },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return out.Attributes ? jobRecordOf(out.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    };
+    return this.intoMap(jobId, "requestLeases", add);
   }
 
   /**

@@ -116,6 +116,7 @@ export class MemoryJobRecords implements JobRecords {
     const record = this.records.get(jobId);
     if (!record) return undefined;
     record.doneSegments = new Set([...(record.doneSegments ?? []), index]);
+    if (record.requestLeases) delete record.requestLeases[index];
     record.updatedAt = now.toISOString();
     return this.copy(record);
   }

@@ -78,4 +78,22 @@ describe("JobStore maps on dynalite", () => {
     expect([first, copy, again, otherSegment, afterLease]).toEqual([true, false, true, true, true]);
     expect(await store.claimSegmentRequest("no-such-job", 0, "message-1", now, 60)).toBe(false);
   });
+
+  it("drops a segment's request lease when the segment is counted done, on a record from before the map too", async () => {
+    // Prepare
+    await oldRecord("old-3");
+    await oldRecord("old-4");
+    await store.claimSegmentRequest("old-3", 1, "message-1", Date.now(), 60);
+    await store.claimSegmentRequest("old-3", 2, "message-2", Date.now(), 60);
+
+    // Act
+    const done = await store.addDoneSegment("old-3", 1, new Date());
+    const doneOnOld = await store.addDoneSegment("old-4", 0, new Date());
+
+    // Assess
+    expect(done?.doneSegments).toEqual(new Set([1]));
+    expect(Object.keys(done?.requestLeases ?? {})).toEqual(["2"]);
+    expect(doneOnOld?.doneSegments).toEqual(new Set([0]));
+    expect(await store.addDoneSegment("no-such-job", 0, new Date())).toBeUndefined();
+  });
 });
