@@ -1,7 +1,7 @@
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBClient as RawDynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineClients } from "../shared/clients.js";
 import { configFromEnv, type PipelineConfig, type ProviderConfig } from "../shared/config.js";
@@ -103,6 +103,9 @@ async function createTable(dynamo: DynamoDBClient): Promise<void> {
       })),
     }),
   );
+  // dynalite answers "not found" to a table still CREATING, even with createTableMs 0 (the status flips on a
+  // timer after the reply): a first scan from another process could come in before it does.
+  await waitUntilTableExists({ client: dynamo, minDelay: 0.05, maxDelay: 0.5, maxWaitTime: 30 }, { TableName: table.name });
 }
 
 /** The raw DynamoDB client the table's creation needs (the pipeline uses the document client). */
