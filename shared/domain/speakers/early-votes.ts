@@ -61,7 +61,8 @@ export async function earlyVotes(
   for (let i = 0; i < heads.length; i += PROBE_DEFAULTS.headsPerProbe) groups.push(heads.slice(i, i + PROBE_DEFAULTS.headsPerProbe));
   await Promise.all(
     groups.map(async (group) => {
-      const plan = planProbe([...refs.filter((r) => r.spans.length > 0), ...group]);
+      // Heads first: a settling step that asks again lays its clip out refs first, so the bytes differ.
+      const plan = planProbe([...group, ...refs.filter((r) => r.spans.length > 0)]);
       if (!plan) return;
       const answer = await ask(plan);
       countProbe(out, plan, answer);

@@ -48,14 +48,20 @@ const PIECE_SLACK_SECONDS = 0.15;
  * so no two pieces of one voice sit side by side, with silence between. The
  * diarizer then labels the whole clip in one request, and the labels say who
  * is who.
+ *
+ * `turn` starts the rounds at another speaker: a clip asked again holds the
+ * same pieces when a voice has little reference audio, and a diarizer given
+ * the same bytes gives the same answer, so asking again would learn nothing.
  */
-export function planProbe(speakers: readonly ProbeSpeaker[], gapSeconds = PROBE_GAP_SECONDS): ProbePlan | null {
+export function planProbe(speakers: readonly ProbeSpeaker[], gapSeconds = PROBE_GAP_SECONDS, turn = 0): ProbePlan | null {
   if (!speakers.some((s) => s.role === "head" && s.spans.length > 0)) return null;
   const pieces: ProbePiece[] = [];
   let at = gapSeconds;
   const rounds = Math.max(...speakers.map((s) => s.spans.length));
+  const shift = speakers.length > 0 ? turn % speakers.length : 0;
+  const ordered = [...speakers.slice(shift), ...speakers.slice(0, shift)];
   for (let round = 0; round < rounds; round++) {
-    for (const { key, role, spans } of speakers) {
+    for (const { key, role, spans } of ordered) {
       const span = spans[round];
       if (!span) continue;
       pieces.push({ speaker: key, role, span, at });

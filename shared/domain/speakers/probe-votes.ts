@@ -6,14 +6,14 @@ import { pieceLabels, type ProbePlan } from "./probe-plan.js";
 export interface ProbeVotes {
   /** Ref voice -> the clip label its pieces carry (one-to-one: two refs never share a label). */
   refLabels: Map<string, string>;
-  /**
-   * Every ref came out with a label of its own, and all its heard pieces carry it: only then can a label
-   * no ref holds be a new voice (a ref with one piece put elsewhere may have claimed the wrong label,
-   * leaving its own looking new).
-   */
-  refsClean: boolean;
   /** Labels that any ref piece carries: such a label may be a ref's own, whatever the assignment says. */
   refPieceLabels: Set<string>;
+  /**
+   * Refs heard as solid controls, with their label: two pieces or more heard (all of them when it has fewer),
+   * every heard piece with that one label. Only such a ref rules itself out for a head with another label: a
+   * ref heard on one piece may have had that piece put with another voice, leaving its own label looking new.
+   */
+  solidRefs: Map<string, string>;
   /**
    * Head -> votes: a ref voice's key, or `?<label>` for a label no ref claimed. A piece heard is one vote,
    * shared between refs in proportion to their pieces under its label: when the diarizer gave two refs one
@@ -91,10 +91,7 @@ export function readProbeVotes(plan: ProbePlan, words: readonly Word[]): ProbeVo
     else for (const [ref, n] of under) tally.set(ref, (tally.get(ref) ?? 0) + (WEAK_CLAIM_WEIGHT + (1 - WEAK_CLAIM_WEIGHT) * solid(ref)) * (n / total));
     headVotes.set(piece.speaker, tally);
   });
-  const refsClean = refs.every((ref, row) => {
-    const own = refLabels.get(ref);
-    return own !== undefined && counts[row].every((n, col) => n === 0 || clipLabels[col] === own);
-  });
   const refPieceLabels = new Set(clipLabels.filter((_, col) => counts.some((row) => row[col] > 0)));
-  return { refLabels, refsClean, refPieceLabels, headVotes, confusedRefs, unheardPieces };
+  const solidRefs = new Map(refs.filter((ref) => solid(ref) === 1).map((ref) => [ref, refLabels.get(ref)!] as const));
+  return { refLabels, refPieceLabels, solidRefs, headVotes, confusedRefs, unheardPieces };
 }

@@ -58,6 +58,12 @@ interface Chain {
   voice?: string;
   samples: SpeakerSample[];
   seconds: number;
+  /**
+   * What the settled label it continues hands on (SpeakerBook.edgeVotes): its votes, which count as this
+   * chain's first, and its voice, which this chain keeps when nothing here decides otherwise (the overlap
+   * words do tie the two); `weak` when that voice was itself the fallback's.
+   */
+  carried?: { votes: ReadonlyMap<string, number>; voice?: string; weak: boolean };
 }
 
 export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, maxRounds: 3 };
@@ -65,6 +71,8 @@ export const PROBE_DEFAULTS = { headsPerProbe: 4, headPieces: 3, refPieces: 2, m
 export const SAMPLE = { minSeconds: 1, maxSeconds: 2 };
 /** Samples kept per new voice for later probes (its stored clip). */
 const VOICE_SAMPLES = 4;
+/** A head is new only with at most one known vote per this many of its pieces that carried a label of their own. */
+const KNOWN_VOTES_PER_NEW_PIECE = 3;
 /** Below this, a voice takes reference audio from a unanimous probe verdict too, not only from overlap links. */
 const MIN_REFERENCE_SPANS = 2;
 
@@ -77,14 +85,20 @@ const MIN_REFERENCE_SPANS = 2;
  *
  * Diarizers err: a piece may be left unlabelled or put with another voice of
  * the clip. So a head needs two pieces agreeing and outweighing the rest two
- * to one; a head is declared a new voice only when every ref came back clean
- * with a label of its own and no ref piece carries the head's label; anything
- * less is asked again (votes add up, including those gathered as each result
- * was stored: `prior`) and, after `maxRounds`, settled by the best evidence or
- * by exclusion, with a note. One verdict settles one chain, never more. New
+ * to one; a head is declared a new voice only when every known voice was
+ * ruled out (heard as a solid control, in a clip where the head's pieces
+ * clearly carried a label no ref piece had); anything less is asked again
+ * (votes add up, including those gathered as each result was stored: `prior`;
+ * each ask laid out differently, since a diarizer gives the same bytes the same
+ * answer) and, after `maxRounds`, settled by the best evidence or by
+ * exclusion, with a note. One verdict settles one chain, never more. New
  * voices from one probe are admitted per round, so two probes that both
  * found "someone new" cannot make one person two voices: the others are
  * asked again with the new voice among the refs.
+ *
+ * A label that only a verdict or the fallback settled hands its votes, not
+ * its voice, to what continues it across the next cut (`edgeVotes`): there a
+ * stronger claim on that voice wins, and a guess is decided again.
  *
  * `results` holds the segments to settle and, when the book is not empty,
  * the last settled segment before them (for its overlap).
@@ -125,7 +139,7 @@ export async function settleSpeakers(
   const known = new Set(next.voices.map((v) => v.id));
   const early: Array<{ chain: Chain; voice: string; margin: number; unanimous: boolean }> = [];
   for (const chain of heads.filter((c) => c.voice === undefined)) {
-    const tally = new Map<string, number>();
+    const tally = new Map([...(chain.carried?.votes ?? [])].filter(([voice]) => known.has(voice)));
     for (const { index, label } of chain.nodes) {
       for (const [voice, n] of Object.entries(opts.prior?.[nodeKey(index, label)] ?? {})) {
         if (known.has(voice)) tally.set(voice, (tally.get(voice) ?? 0) + n);
@@ -139,7 +153,10 @@ export async function settleSpeakers(
   applyVerdicts(early, next, present, how, report, enriched);
 
   let pending = heads.filter((c) => c.voice === undefined && c.samples.length > 0);
-  for (let round = 0; round < opts.maxRounds && pending.length > 0; round++) {
+  /** Per head: the voices ruled out for it so far, and the pieces that carried a label of their own. */
+  const ruledOut = new Map<string, { pieces: number; voices: Set<string> }>();
+  let rounds = opts.maxRounds;
+  for (let round = 0; round < rounds && pending.length > 0; round++) {
     // A head the first ask left unclear is asked twice at once, with other pieces: rounds are what a
     // settling step waits for, one probe latency each, so fewer of them matter more than fewer requests.
     const turns = round === 0 ? [0] : [2 * round - 1, 2 * round];
@@ -153,7 +170,7 @@ export async function settleSpeakers(
         const plan = planProbe([
           ...refs,
           ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), turn, opts.headPieces) })),
-        ].filter((speaker) => speaker.spans.length > 0));
+        ].filter((speaker) => speaker.spans.length > 0), undefined, turn);
         if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
         const answer = await ask(plan);
         countProbe(report, plan, answer);
@@ -188,10 +205,26 @@ export async function settleSpeakers(
         noteCloseness(next, tally);
         const unclaimed = top(new Map([...heard].filter(([vote]) => vote.startsWith(UNCLAIMED))));
         const against = [...heard.values()].reduce((a, b) => a + b, 0) - (unclaimed?.count ?? 0);
-        // Nobody is new until every voice was in the clip, each heard cleanly, and none of their pieces had this label.
-        const everyVoiceAsked = read.refsClean && next.voices.every((v) => v.spans.length > 0);
-        const labelFree = unclaimed !== undefined && !read.refPieceLabels.has(unclaimed.key.slice(UNCLAIMED.length));
-        const isNew = everyVoiceAsked && labelFree && unclaimed && unclaimed.count >= 2 && unclaimed.count >= 2 * against && knownVotes(tally) <= 1;
+        // Nobody is new until every known voice was ruled out: heard as a solid control (two pieces or more, one
+        // label) in a clip where this head's pieces clearly carried a label no ref piece had. Not necessarily in
+        // one clip: with a few voices, some control is muddled in most clips (a piece missed or put elsewhere),
+        // and a control heard on one piece only may hold another voice's label, leaving its own looking new.
+        const clear =
+          unclaimed !== undefined &&
+          unclaimed.count >= 2 &&
+          unclaimed.count >= 2 * against &&
+          !read.refPieceLabels.has(unclaimed.key.slice(UNCLAIMED.length));
+        // A few known votes among many pieces with a label of their own are the misplaced pieces of a new voice.
+        const evidence = ruledOut.get(chain.id) ?? { pieces: 0, voices: new Set<string>() };
+        ruledOut.set(chain.id, evidence);
+        if (clear) {
+          evidence.pieces += unclaimed.count;
+          for (const ref of read.solidRefs.keys()) evidence.voices.add(ref);
+        }
+        const isNew =
+          clear &&
+          next.voices.every((v) => evidence.voices.has(v.id)) &&
+          knownVotes(tally) <= Math.max(1, evidence.pieces / KNOWN_VOTES_PER_NEW_PIECE);
         if (isNew) newGroups.set(unclaimed.key, [...(newGroups.get(unclaimed.key) ?? []), chain]);
       }
     }
@@ -201,6 +234,7 @@ export async function settleSpeakers(
     if (asked.every(({ plan, answer }) => !plan || "failed" in answer)) break;
     // New voices from one probe only: the others are asked again with them among the refs.
     const admitted = newByProbe.find((groups) => groups.size > 0);
+    let added = false;
     for (const members of admitted?.values() ?? []) {
       // Two chains of one segment given one new label: the diarizer contradicts the segment's own request; ask again.
       if (sharesSegment(members)) continue;
@@ -209,8 +243,12 @@ export async function settleSpeakers(
       for (const chain of rest) attach(next, chain, first.voice!, present);
       for (const chain of members) how.set(chain.id, "new");
       report.byProbe += members.length;
+      added = true;
     }
     pending = pending.filter((c) => c.voice === undefined);
+    // The heads still open were never heard beside a voice admitted in the last round: the fallback would
+    // guess among the others. One more round (once) asks them with it.
+    if (added && round === rounds - 1 && rounds === opts.maxRounds) rounds++;
   }
 
   // Verdicts of different rounds meet only here: one given early on a few votes may hold a voice in a segment
@@ -218,6 +256,14 @@ export async function settleSpeakers(
   // fallback. Decided again all at once, strongest first, the weaker claim yields instead.
   present = redecideByStrength(next, chains, heads, votes, how, enriched, report);
   for (const chain of heads.filter((c) => c.voice === undefined)) {
+    const kept = chain.carried?.voice;
+    if (kept !== undefined && next.voices.some((v) => v.id === kept) && !present.conflicts(chain, kept)) {
+      // Nothing here outweighed what the overlap words tie it to: it stays that voice, as weak as it was.
+      attach(next, chain, kept, present);
+      how.set(chain.id, chain.carried!.weak ? "fallback" : "probe");
+      if (chain.carried!.weak) for (const { index, label } of chain.nodes) next.weak.push(nodeKey(index, label));
+      continue;
+    }
     settleByFallback(next, chain, votes.get(chain.id), present, report);
     how.set(chain.id, "fallback");
   }
@@ -225,6 +271,14 @@ export async function settleSpeakers(
     for (const { index, label } of chain.nodes) (next.map[index] ??= {})[label] = chain.voice!;
     const voice = next.voices.find((v) => v.id === chain.voice);
     if (voice) voice.seconds += chain.seconds;
+  }
+  next.edgeVotes = {};
+  for (const chain of chains) {
+    const decided = how.get(chain.id);
+    if (decided !== "probe" && decided !== "fallback") continue;
+    for (const { index, label } of chain.nodes) {
+      if (index === next.settled - 1) next.edgeVotes[nodeKey(index, label)] = Object.fromEntries(votes.get(chain.id) ?? []);
+    }
   }
   // Cumulative, so the book of the last settled prefix holds every probe of the steps that led to it (see job-billing.ts).
   next.probes = {
@@ -428,13 +482,39 @@ function chainsOf(book: SpeakerBook, sorted: readonly SegmentResult[], fresh: re
   const links = new Chains();
   const voiceRoot = (voice: string) => `voice\u0000${voice}`;
   const node = (index: number, label: string) => `${index}\u0000${label}`;
+  const voiceOfRoot: Array<[string, string]> = [];
+  const votesOfRoot: Array<[string, Readonly<Record<string, number>>, string | undefined, boolean]> = [];
+  const weak = new Set(book.weak);
   for (const alignment of alignBoundaries(sorted)) {
     if (alignment.right !== alignment.left + 1) continue;
     for (const link of boundaryLinks(alignment)) {
-      const settledVoice = alignment.left < book.settled ? book.map[alignment.left]?.[link.left] : undefined;
-      const left = settledVoice !== undefined ? voiceRoot(settledVoice) : alignment.left >= book.settled ? node(alignment.left, link.left) : undefined;
+      let left: string | undefined;
+      if (alignment.left >= book.settled) left = node(alignment.left, link.left);
+      else {
+        // A label a probe verdict or the fallback settled hands on its votes, not its voice: one verdict on a
+        // few pieces (or a guess) must not carry a whole stretch, nor block a stronger claim on that voice.
+        const key = nodeKey(alignment.left, link.left);
+        const votes = book.edgeVotes?.[key];
+        const settledVoice = book.map[alignment.left]?.[link.left];
+        if (votes !== undefined) {
+          left = `votes\u0000${key}`;
+          votesOfRoot.push([left, votes, settledVoice, weak.has(key)]);
+        } else if (settledVoice !== undefined) {
+          left = voiceRoot(settledVoice);
+          voiceOfRoot.push([left, settledVoice]);
+        }
+      }
       if (left !== undefined) links.union(left, node(alignment.right, link.right));
     }
+  }
+  // Union roots are whichever node came first: find each chain's fixed voice, or the votes it carries, through them.
+  const fixedVoice = new Map<string, string>();
+  for (const [root, voice] of voiceOfRoot) if (!fixedVoice.has(links.find(root))) fixedVoice.set(links.find(root), voice);
+  const carried = new Map<string, NonNullable<Chain["carried"]> & { votes: Map<string, number> }>();
+  for (const [root, votes, voice, isWeak] of votesOfRoot) {
+    const entry = carried.get(links.find(root)) ?? { votes: new Map<string, number>(), voice, weak: isWeak };
+    for (const [v, n] of Object.entries(votes)) entry.votes.set(v, (entry.votes.get(v) ?? 0) + n);
+    carried.set(links.find(root), entry);
   }
 
   // Samples come from the fresh segments only, sampled per chain under a temporary label.
@@ -446,8 +526,8 @@ function chainsOf(book: SpeakerBook, sorted: readonly SegmentResult[], fresh: re
       const root = links.find(node(result.index, label));
       let chain = byRoot.get(root);
       if (!chain) {
-        chain = { id: `chain${byRoot.size}`, nodes: [], samples: [], seconds: 0 };
-        if (root.startsWith("voice\u0000")) chain.voice = root.slice("voice\u0000".length);
+        chain = { id: `chain${byRoot.size}`, nodes: [], samples: [], seconds: 0, carried: fixedVoice.has(root) ? undefined : carried.get(root) };
+        chain.voice = fixedVoice.get(root);
         byRoot.set(root, chain);
       }
       chain.nodes.push({ index: result.index, label });

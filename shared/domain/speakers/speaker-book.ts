@@ -30,6 +30,13 @@ export const speakerBookSchema = z.object({
   closeness: z.record(z.string(), z.number()),
   /** Labels settled by a fallback, not by the diarizer: "index/label". Kept apart first when --min-speakers asks for more voices. */
   weak: z.array(z.string()),
+  /**
+   * "index/label" of the last settled segment -> the votes behind its voice, for labels a probe verdict or the
+   * fallback settled (not overlap words, not the first segment, not a new voice): what continues such a label
+   * into the next segments carries these votes instead of the voice, so a later, stronger claim on that voice
+   * there can win (settle-speakers.ts). Absent in books from before it: those links keep their voice.
+   */
+  edgeVotes: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   /** Why fallbacks were used (no transcript text): for the job's log. */
   notes: z.array(z.string()),
   /**
