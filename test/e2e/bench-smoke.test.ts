@@ -8,6 +8,7 @@ import { DEFAULT_OPTIONS as REALTIME_DEFAULTS, runRealtimeBench } from "../../be
 import { formatRealtimeReport } from "../../bench/realtime-report.js";
 import { formatNamesSection, runNamesBench } from "../../bench/speaker-names.js";
 import { formatFairShare, runFairShare } from "../../bench/fair-share.js";
+import { formatNoisySpeakers, runNoisySpeakers } from "../../bench/noisy-speakers.js";
 
 /**
  * Every benchmark once, at toy sizes, so none of them rots between the runs
@@ -141,5 +142,18 @@ describe("benchmarks, at toy sizes", () => {
     // The emulators served the run from their own process.
     expect(result.togetherCpu.byProcess.emulators).toBeGreaterThan(0);
     expect(formatFairShare(result, "test")).toContain("| short 2 |");
+  });
+
+  it("speaker labels under a noisy diarizer: a sweep's figures", async () => {
+    // Act: one short run
+    const figures = await runNoisySpeakers({ providerSeeds: [3], conversationSeeds: [44], durationSeconds: 90 });
+
+    // Assess
+    expect(figures.runs).toHaveLength(1);
+    expect(figures.runs[0].status).toBe("COMPLETED");
+    expect(figures.runs[0].speakerAccuracy).toBeGreaterThan(0);
+    expect(figures.runs[0].billed).toBeGreaterThan(1);
+    expect(figures.meanAccuracy).toBe(figures.runs[0].speakerAccuracy);
+    expect(formatNoisySpeakers(figures, "test", "0.1")).toContain("| 1 | 1 |");
   });
 });
