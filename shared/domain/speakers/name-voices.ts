@@ -89,7 +89,7 @@ export async function nameVoices(
         const plan = planProbe([
           ...refs.map((r) => ({ key: `ref:${r.name}`, role: "ref" as const, spans: rotate(r.spans, turn, opts.refPieces) })),
           ...group.map((v) => ({ key: `head:${v.id}`, role: "head" as const, spans: rotate(v.spans, naming[v.id]?.asks ?? 0, opts.headPieces) })),
-        ], undefined, turn);
+        ], { turn });
         if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
         const answer = await ask(plan);
         countProbe(report, plan, answer);

@@ -53,7 +53,10 @@ const PIECE_SLACK_SECONDS = 0.15;
  * same pieces when a voice has little reference audio, and a diarizer given
  * the same bytes gives the same answer, so asking again would learn nothing.
  */
-export function planProbe(speakers: readonly ProbeSpeaker[], gapSeconds = PROBE_GAP_SECONDS, turn = 0): ProbePlan | null {
+export function planProbe(
+  speakers: readonly ProbeSpeaker[],
+  { gapSeconds = PROBE_GAP_SECONDS, turn = 0 }: { gapSeconds?: number; turn?: number } = {},
+): ProbePlan | null {
   if (!speakers.some((s) => s.role === "head" && s.spans.length > 0)) return null;
   const pieces: ProbePiece[] = [];
   let at = gapSeconds;

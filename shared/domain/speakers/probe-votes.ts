@@ -9,11 +9,11 @@ export interface ProbeVotes {
   /** Labels that any ref piece carries: such a label may be a ref's own, whatever the assignment says. */
   refPieceLabels: Set<string>;
   /**
-   * Refs heard as solid controls, with their label: two pieces or more heard (all of them when it has fewer),
-   * every heard piece with that one label. Only such a ref rules itself out for a head with another label: a
+   * Refs heard as solid controls: two pieces or more heard (all of them when it has fewer), every heard piece
+   * with its one label. Only such a ref rules itself out for a head with another label: a
    * ref heard on one piece may have had that piece put with another voice, leaving its own label looking new.
    */
-  solidRefs: Map<string, string>;
+  solidRefs: Set<string>;
   /**
    * Head -> votes: a ref voice's key, or `?<label>` for a label no ref claimed. A piece heard is one vote,
    * shared between refs in proportion to their pieces under its label: when the diarizer gave two refs one
@@ -92,6 +92,6 @@ export function readProbeVotes(plan: ProbePlan, words: readonly Word[]): ProbeVo
     headVotes.set(piece.speaker, tally);
   });
   const refPieceLabels = new Set(clipLabels.filter((_, col) => counts.some((row) => row[col] > 0)));
-  const solidRefs = new Map(refs.filter((ref) => solid(ref) === 1).map((ref) => [ref, refLabels.get(ref)!] as const));
+  const solidRefs = new Set(refs.filter((ref) => solid(ref) === 1));
   return { refLabels, refPieceLabels, solidRefs, headVotes, confusedRefs, unheardPieces };
 }

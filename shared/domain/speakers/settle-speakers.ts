@@ -170,7 +170,7 @@ export async function settleSpeakers(
         const plan = planProbe([
           ...refs,
           ...group.map((c) => ({ key: c.id, role: "head" as const, spans: rotate(c.samples.map(segmentSpan), turn, opts.headPieces) })),
-        ].filter((speaker) => speaker.spans.length > 0), undefined, turn);
+        ].filter((speaker) => speaker.spans.length > 0), { turn });
         if (!plan) return { group, plan, answer: { failed: "nothing to ask" } as const };
         const answer = await ask(plan);
         countProbe(report, plan, answer);
@@ -219,7 +219,7 @@ export async function settleSpeakers(
         ruledOut.set(chain.id, evidence);
         if (clear) {
           evidence.pieces += unclaimed.count;
-          for (const ref of read.solidRefs.keys()) evidence.voices.add(ref);
+          for (const ref of read.solidRefs) evidence.voices.add(ref);
         }
         const isNew =
           clear &&
@@ -260,8 +260,14 @@ export async function settleSpeakers(
     if (kept !== undefined && next.voices.some((v) => v.id === kept) && !present.conflicts(chain, kept)) {
       // Nothing here outweighed what the overlap words tie it to: it stays that voice, as weak as it was.
       attach(next, chain, kept, present);
-      how.set(chain.id, chain.carried!.weak ? "fallback" : "probe");
-      if (chain.carried!.weak) for (const { index, label } of chain.nodes) next.weak.push(nodeKey(index, label));
+      if (chain.carried!.weak) {
+        how.set(chain.id, "fallback");
+        report.fallbacks++;
+        for (const { index, label } of chain.nodes) next.weak.push(nodeKey(index, label));
+      } else {
+        how.set(chain.id, "probe");
+        report.byProbe++;
+      }
       continue;
     }
     settleByFallback(next, chain, votes.get(chain.id), present, report);
