@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { settleSpeakers } from "../../shared/domain/speakers/settle-speakers.js";
 import { emptyBook, type SpeakerBook } from "../../shared/domain/speakers/speaker-book.js";
-import { cutScript, fakeDiarizer, scriptWords, settledAccuracy, type ScriptedWord } from "../support/fake-diarizer.js";
+import { cutScript, fakeDiarizer, scriptWords, settledAccuracy, type CutScript, type ScriptedWord } from "../support/fake-diarizer.js";
 import { seededRandom } from "../audio/seeded-random.js";
 import type { ProbePiece } from "../../shared/domain/speakers/probe-plan.js";
 import type { AskDiarizer } from "../../shared/domain/speakers/settle-speakers.js";
@@ -25,6 +25,26 @@ function meeting(seed: number, turns: number, voices: string[], away?: { voice: 
 function trueVoice(words: readonly ScriptedWord[], at: number): string {
   return words.reduce((best, w) => (Math.abs(w.start - at) < Math.abs(best.start - at) ? w : best)).voice;
 }
+
+/** The local label `voice` has in segment `index` of the script, if it talks there. */
+function labelIn(script: CutScript, index: number, voice: string): string | undefined {
+  return Object.entries(script.truth[index]).find(([, v]) => v === voice)?.[0];
+}
+
+/** Whether a probe piece is a head cut from `voice`'s speech. */
+function isHeadOf(words: readonly ScriptedWord[], script: CutScript, voice: string): (piece: ProbePiece) => boolean {
+  return (piece) =>
+    piece.role === "head" && "segment" in piece.span.from && trueVoice(words, script.results[piece.span.from.segment].segment.start + piece.span.start) === voice;
+}
+
+/**
+ * A and B open; in segment 1 (25 s segments, 8 s overlap) C joins B while A is silent; C goes on talking across
+ * the next cut, where A comes back.
+ */
+const C_JOINS_WHILE_A_IS_SILENT = scriptWords([
+  ["A", 12], ["B", 12], ["A", 12], ["B", 20], ["C", 12], ["B", 12], ["C", 12], ["B", 6], ["C", 20],
+  ["A", 12], ["C", 12], ["A", 12], ["C", 12], ["A", 12],
+]);
 
 /** Settles a script step by step, as segments would finish: `steps` consecutive runs. */
 async function settleInSteps(script: ReturnType<typeof cutScript>, ask: Parameters<typeof settleSpeakers>[2], steps: number[]): Promise<SpeakerBook> {
@@ -177,33 +197,30 @@ describe("settleSpeakers", () => {
   it("decides what continues a fallback's guess on its own evidence, not the guess", async () => {
     // Prepare: A and B open; in segment 1 C joins B while A is silent, and the diarizer is down, so C's label
     // there is given by exclusion to A (a guess). C goes on talking across the next cut, and A comes back.
-    const words = scriptWords([
-      ["A", 12], ["B", 12], ["A", 12], ["B", 20], ["C", 12], ["B", 12], ["C", 12], ["B", 6], ["C", 20],
-      ["A", 12], ["C", 12], ["A", 12], ["C", 12], ["A", 12],
-    ]);
+    const words = C_JOINS_WHILE_A_IS_SILENT;
     const script = cutScript(words, 25, 8);
-    const truthOf = (index: number, voice: string) => Object.entries(script.truth[index]).find(([, v]) => v === voice)?.[0];
-    expect(truthOf(1, "A")).toBeUndefined();
-    expect(truthOf(0, "C")).toBeUndefined();
+    const labelOf = (index: number, voice: string) => labelIn(script, index, voice);
+    expect(labelOf(1, "A")).toBeUndefined();
+    expect(labelOf(0, "C")).toBeUndefined();
     const clean = fakeDiarizer(script, words);
     const first = await settleSpeakers(emptyBook(), script.results.slice(0, 1), clean.ask);
     const guessed = await settleSpeakers(first.book, script.results.slice(0, 2), fakeDiarizer(script, words, { fail: "provider answered 503" }).ask);
-    const voiceOfA = first.book.map[0][truthOf(0, "A")!];
-    expect(guessed.book.map[1][truthOf(1, "C")!]).toBe(voiceOfA);
+    const voiceOfA = first.book.map[0][labelOf(0, "A")!];
+    expect(guessed.book.map[1][labelOf(1, "C")!]).toBe(voiceOfA);
 
     // Act: the rest, with the diarizer back
     const { book } = await settleSpeakers(guessed.book, script.results.slice(1), clean.ask);
 
     // Assess: C's later labels are a voice of their own, and A keeps A's
-    const voiceOfB = first.book.map[0][truthOf(0, "B")!];
+    const voiceOfB = first.book.map[0][labelOf(0, "B")!];
     const later = script.results.filter((r) => r.index >= 2);
     for (const { index } of later) {
-      const c = truthOf(index, "C");
-      const a = truthOf(index, "A");
+      const c = labelOf(index, "C");
+      const a = labelOf(index, "A");
       if (c) expect([voiceOfA, voiceOfB], `segment ${index}`).not.toContain(book.map[index][c]);
       if (a) expect(book.map[index][a], `segment ${index}`).toBe(voiceOfA);
     }
-    expect(later.some((r) => truthOf(r.index, "C") && truthOf(r.index, "A"))).toBe(true);
+    expect(later.some((r) => labelOf(r.index, "C") && labelOf(r.index, "A"))).toBe(true);
   });
 
   it("asks the heads left open once more when the last round admitted a voice", async () => {
@@ -221,8 +238,7 @@ describe("settleSpeakers", () => {
     const segmentsWithD = script.results.filter((r) => Object.values(script.truth[r.index]).includes("D"));
     expect(segmentsWithD.length).toBe(2);
     const headsOfRoundOne = script.results.slice(1).reduce((n, r) => n + Object.keys(script.truth[r.index]).length, 0);
-    const isD = (piece: ProbePiece) =>
-      piece.role === "head" && "segment" in piece.span.from && trueVoice(words, script.results[piece.span.from.segment].segment.start + piece.span.start) === "D";
+    const isD = isHeadOf(words, script, "D");
     let asks = 0;
     const ask: Parameters<typeof settleSpeakers>[2] = async (plan) => {
       const firstRound = asks++ < headsOfRoundOne;
@@ -236,7 +252,7 @@ describe("settleSpeakers", () => {
     const { book } = await settleSpeakers(first.book, script.results.slice(1), ask, { headsPerProbe: 1, maxRounds: 2 });
 
     // Assess: both of D's labels are one voice, neither A's nor B's
-    const [d1, d2] = segmentsWithD.map((r) => book.map[r.index][Object.entries(script.truth[r.index]).find(([, v]) => v === "D")![0]]);
+    const [d1, d2] = segmentsWithD.map((r) => book.map[r.index][labelIn(script, r.index, "D")!]);
     expect(d1).toBe(d2);
     expect(Object.values(first.book.map[0])).not.toContain(d1);
   });
@@ -245,18 +261,14 @@ describe("settleSpeakers", () => {
     // Prepare: A and B open; in segment 1 C joins B while A is silent, and the diarizer puts two of C's three
     // pieces with A (the third unheard): a verdict for A on two votes. C goes on talking across the next cut,
     // where A comes back and is heard clearly.
-    const words = scriptWords([
-      ["A", 12], ["B", 12], ["A", 12], ["B", 20], ["C", 12], ["B", 12], ["C", 12], ["B", 6], ["C", 20],
-      ["A", 12], ["C", 12], ["A", 12], ["C", 12], ["A", 12],
-    ]);
+    const words = C_JOINS_WHILE_A_IS_SILENT;
     const script = cutScript(words, 25, 8);
-    const labelOf = (index: number, voice: string) => Object.entries(script.truth[index]).find(([, v]) => v === voice)?.[0];
+    const labelOf = (index: number, voice: string) => labelIn(script, index, voice);
     const clean = fakeDiarizer(script, words);
     const first = await settleSpeakers(emptyBook(), script.results.slice(0, 1), clean.ask);
     const voiceOfA = first.book.map[0][labelOf(0, "A")!];
     const voiceOfB = first.book.map[0][labelOf(0, "B")!];
-    const isC = (piece: ProbePiece) =>
-      piece.role === "head" && "segment" in piece.span.from && trueVoice(words, script.results[piece.span.from.segment].segment.start + piece.span.start) === "C";
+    const isC = isHeadOf(words, script, "C");
     const cTakenForA: Parameters<typeof settleSpeakers>[2] = async (plan) => {
       const answer = await clean.ask(plan);
       if ("failed" in answer) return answer;
@@ -300,7 +312,7 @@ describe("settleSpeakers", () => {
       layouts.push(JSON.stringify(plan.pieces.map((p) => [p.span, p.at])));
       const answer = await clean.ask(plan);
       if ("failed" in answer) return answer;
-      const unheard = plan.pieces.filter((p) => p.role === "head" && "segment" in p.span.from && trueVoice(words, script.results[p.span.from.segment].segment.start + p.span.start) === "C");
+      const unheard = plan.pieces.filter(isHeadOf(words, script, "C"));
       return { words: answer.words.filter((w) => !unheard.some((p) => Math.abs(p.at + 0.1 - w.start) < 1e-9)) };
     };
 
@@ -346,12 +358,12 @@ describe("settleSpeakers", () => {
         };
       };
     let asks = 0;
-    const labelOfC = (book: SpeakerBook) => book.map[1][Object.entries(script.truth[1]).find(([, v]) => v === "C")![0]];
+    const labelOfC = (book: SpeakerBook) => book.map[1][labelIn(script, 1, "C")!];
 
     it("is admitted once every known voice was heard clearly, in whichever ask", async () => {
       // Prepare: in every ask one control has a piece put with the other's label, A's in even asks, B's in odd
       const first = await settleSpeakers(emptyBook(), script.results.slice(0, 1), clean.ask);
-      const [a, b] = ["A", "B"].map((v) => first.book.map[0][Object.entries(script.truth[0]).find(([, t]) => t === v)![0]]);
+      const [a, b] = ["A", "B"].map((v) => first.book.map[0][labelIn(script, 0, v)!]);
       asks = 0;
       const ask = tampered((asked, ref, n, labelOf) => {
         const muddled = asked % 2 === 0 ? a : b;
@@ -371,7 +383,7 @@ describe("settleSpeakers", () => {
       // Prepare: A talks in the second segment too (a head: no overlap); in the first ask A's control has one
       // piece unheard and the other under a label of its own, so A's real label, on A's head, looks unclaimed
       const first = await settleSpeakers(emptyBook(), script.results.slice(0, 1), clean.ask);
-      const a = first.book.map[0][Object.entries(script.truth[0]).find(([, t]) => t === "A")![0]];
+      const a = first.book.map[0][labelIn(script, 0, "A")!];
       asks = 0;
       const ask = tampered((asked, ref, n) => (asked === 0 && ref === a ? (n === 0 ? null : "SPEAKER_99") : undefined));
 
@@ -379,7 +391,7 @@ describe("settleSpeakers", () => {
       const { book } = await settleSpeakers(first.book, script.results.slice(0, 2), ask);
 
       // Assess: A's label in the second segment is A, and only C is new
-      const labelOfA = Object.entries(script.truth[1]).find(([, v]) => v === "A")![0];
+      const labelOfA = labelIn(script, 1, "A")!;
       expect(book.map[1][labelOfA]).toBe(a);
       expect(book.voices).toHaveLength(3);
     });
